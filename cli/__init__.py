@@ -1,0 +1,1 @@
+"""The dsr command-line front end: Typer commands over the `dsr` library."""

@@ -1,0 +1,87 @@
+"""`dsr info`: a summary table of a dataset or a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import h5py
+import numpy as np
+import typer
+from rich.table import Table
+
+from cli import console
+from dsr.errors import FormatError, InputError
+
+
+def info_command(
+    path: Annotated[Path, typer.Argument(help="A dataset file (.h5) or a run folder.", show_default=False)],
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary on standard output instead of tables.")] = False,
+) -> None:
+    """Summarise a dsr dataset or run: shape, sampling step, split, parameters and provenance.
+
+    Example: dsr info l63.h5
+    """
+    from dsr.data.dataset import DATASET_FORMAT, read_dataset
+
+    if not path.exists():
+        raise InputError(f"{path}: file or folder not found.")
+    kind = _file_kind(path)
+    if kind == DATASET_FORMAT:
+        _show_dataset(path, read_dataset(path), json_)
+        return
+    raise FormatError(f"{path}: not a dsr dataset or run (format {kind!r}).")
+
+
+def _file_kind(path: Path) -> str:
+    if path.is_dir():
+        return "run" if (path / "run.h5").exists() else "folder"
+    try:
+        with h5py.File(path, "r") as handle:
+            return str(handle.attrs.get("format", ""))
+    except OSError:
+        raise FormatError(f"{path}: not an HDF5 file. dsr info reads dataset files and run folders.") from None
+
+
+def _show_dataset(path: Path, dataset, json_: bool) -> None:
+    lengths = [len(t) for t in dataset.trajectories]
+    summary = {
+        "path": str(path), "format": "dsr-dataset", "name": dataset.name,
+        "trajectories": len(lengths), "samples_per_trajectory": lengths, "variables": list(dataset.variables),
+        "units": list(dataset.units), "dt": dataset.dt, "time_unit": dataset.time_unit,
+        "split": dataset.split.tolist(), "mean": dataset.mean, "std": dataset.std,
+        "provenance": dataset.provenance, "preprocessing": dataset.preprocessing,
+    }
+    if json_:
+        console.print_json(summary)
+        return
+
+    shape = " + ".join(f"{n:,}" for n in lengths[:4]) + (" + ..." if len(lengths) > 4 else "")
+    train = sum(int(s[0]) for s in dataset.split)
+    valid = sum(int(s[1] - s[0]) for s in dataset.split)
+    rows = [
+        ("name", dataset.name),
+        ("shape", f"{shape} samples x {dataset.n_variables} variables ({len(lengths)} trajectories)"),
+        ("variables", ", ".join(dataset.variables)),
+        ("dt", f"{dataset.dt:g} {dataset.time_unit}".strip()),
+        ("split", f"train {train:,}, validation {valid:,}, test {dataset.n_samples - train - valid:,} samples"),
+    ]
+    provenance = dict(dataset.provenance)
+    if "system" in provenance:
+        rows.append(("system", str(provenance.pop("system"))))
+        parameters = provenance.pop("parameters", {})
+        rows.append(("parameters", ", ".join(f"{k}={v:g}" for k, v in parameters.items()) or "-"))
+    for key in ("source_name", "source_sha256", "seed", "noise", "command_line", "dsr_version"):
+        if key in provenance:
+            rows.append((key.replace("_", " "), str(provenance[key])))
+    rows.append(("preprocessing", " → ".join(step["step"] for step in dataset.preprocessing)))
+    console.stdout.print(console.key_value_table(f"Dataset {path}", rows))
+
+    statistics = Table(title="Normalisation (training part)", title_justify="left")
+    for column in ("variable", "mean", "std", "min", "max"):
+        statistics.add_column(column, justify="right" if column != "variable" else "left")
+    everything = np.concatenate(dataset.trajectories)
+    for index, name in enumerate(dataset.variables[:12]):
+        statistics.add_row(name, *(console.format_number(v) for v in (
+            dataset.mean[index], dataset.std[index], everything[:, index].min(), everything[:, index].max())))
+    console.stdout.print(statistics)

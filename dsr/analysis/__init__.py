@@ -1,0 +1,1 @@
+"""Analysis of trained models and catalogued systems: Lyapunov spectra, symbolic dynamics."""
