@@ -55,12 +55,13 @@ def _global_options(
 
 
 def _register_commands() -> None:
-    from cli import info, ingest, lyapunov, simulate
+    from cli import info, ingest, lyapunov, simulate, train
 
     app.command("simulate")(simulate.simulate_command)
     app.command("lyapunov")(lyapunov.lyapunov_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("info")(info.info_command)
+    app.command("train")(train.train_command)
 
 
 _register_commands()

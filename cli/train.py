@@ -1,0 +1,156 @@
+"""`dsr train`: train an AL-RNN or shallow PLRNN on a dataset into a run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli import console
+from dsr.training.config import TrainConfig
+
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
+
+
+def _default(name: str, unit: str = "") -> str:
+    return f" [default: {_DEFAULTS[name]}{unit}]"
+
+
+def train_command(
+    data: Annotated[Path, typer.Argument(help="Training dataset (.h5) from `dsr simulate` or `dsr ingest`.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to create (or continue with --resume).", show_default=False)],
+    model: Annotated[Optional[str], typer.Option("--model", help="alrnn (almost-linear RNN) or shplrnn (shallow PLRNN)." + _default("model"), show_default=False)] = None,
+    latent: Annotated[Optional[int], typer.Option("--latent", "-M", help="Latent dimension M." + _default("latent_dim"), show_default=False)] = None,
+    relu: Annotated[Optional[int], typer.Option("--relu", "-P", help="AL-RNN: number P of ReLU units among the M." + _default("n_relu"), show_default=False)] = None,
+    hidden: Annotated[Optional[int], typer.Option("--hidden", "-L", help="shPLRNN: hidden width L." + _default("hidden_dim"), show_default=False)] = None,
+    clipped: Annotated[Optional[bool], typer.Option("--clipped/--no-clipped", help="shPLRNN: use the clipped form, whose orbits stay bounded." + _default("clipped"), show_default=False)] = None,
+    observation: Annotated[Optional[str], typer.Option("--observation", help="identity (x = first N latent units) or affine (x = Bz + b)." + _default("observation"), show_default=False)] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Training epochs." + _default("epochs"), show_default=False)] = None,
+    batches_per_epoch: Annotated[Optional[int], typer.Option("--batches-per-epoch", help="Optimisation steps per epoch." + _default("batches_per_epoch"), show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Subsequences per batch." + _default("batch_size"), show_default=False)] = None,
+    sequence_length: Annotated[Optional[int], typer.Option("--sequence-length", help="Predicted steps per subsequence." + _default("sequence_length", " steps"), show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="RAdam learning rate at the first epoch." + _default("learning_rate_start"), show_default=False)] = None,
+    lr_end: Annotated[Optional[float], typer.Option("--lr-end", help="Learning rate at the last epoch; geometric decay in between." + _default("learning_rate_end"), show_default=False)] = None,
+    grad_clip: Annotated[Optional[float], typer.Option("--grad-clip", help="Maximum gradient norm; 0 disables clipping." + _default("gradient_clip"), show_default=False)] = None,
+    input_noise: Annotated[Optional[float], typer.Option("--input-noise", help="Gaussian noise on the forcing inputs, standard deviation in standardised units." + _default("input_noise"), show_default=False)] = None,
+    forcing: Annotated[Optional[str], typer.Option("--forcing", help="gtf (generalized teacher forcing every step) or sparse (full forcing every τ steps)." + _default("forcing"), show_default=False)] = None,
+    alpha_schedule: Annotated[Optional[str], typer.Option("--alpha-schedule", help="GTF strength α: constant, annealing (geometric) or adaptive (from the Jacobian norm)." + _default("alpha_schedule"), show_default=False)] = None,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", help="α of the constant schedule, and the starting α of the adaptive one." + _default("alpha"), show_default=False)] = None,
+    alpha_start: Annotated[Optional[float], typer.Option("--alpha-start", help="Annealing: α at the first epoch." + _default("alpha_start"), show_default=False)] = None,
+    alpha_end: Annotated[Optional[float], typer.Option("--alpha-end", help="Annealing: α at the last epoch." + _default("alpha_end"), show_default=False)] = None,
+    adaptive_interval: Annotated[Optional[int], typer.Option("--adaptive-interval", help="Adaptive α: batches between Jacobian-norm estimates." + _default("adaptive_interval"), show_default=False)] = None,
+    adaptive_gamma: Annotated[Optional[float], typer.Option("--adaptive-gamma", help="Adaptive α: decay factor γ towards a lower target." + _default("adaptive_gamma"), show_default=False)] = None,
+    tau: Annotated[Optional[int], typer.Option("--tau", help="Sparse forcing: interval τ between forced steps." + _default("forcing_interval", " steps"), show_default=False)] = None,
+    validation_interval: Annotated[Optional[int], typer.Option("--validation-interval", help="Epochs between validation scores." + _default("validation_interval"), show_default=False)] = None,
+    validation_metric: Annotated[Optional[str], typer.Option("--validation-metric", help="prediction (free-run MSE over --validation-horizon steps), dstsp or dh (on a free run as long as the validation part)." + _default("validation_metric"), show_default=False)] = None,
+    validation_horizon: Annotated[Optional[int], typer.Option("--validation-horizon", help="Steps of the prediction score." + _default("validation_horizon"), show_default=False)] = None,
+    checkpoint_interval: Annotated[Optional[int], typer.Option("--checkpoint-interval", help="Epochs between checkpoints." + _default("checkpoint_interval"), show_default=False)] = None,
+    keep_checkpoints: Annotated[Optional[int], typer.Option("--keep-checkpoints", help="Numbered checkpoints kept besides the best." + _default("keep_checkpoints"), show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seeds the initialisation, the batches and the noise." + _default("seed"), show_default=False)] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto (CUDA when present), cpu or cuda." + _default("device"), show_default=False)] = None,
+    fast_path: Annotated[Optional[str], typer.Option("--fast-path", help="Fused CPU kernels: auto, on or off (plain PyTorch)." + _default("fast_path"), show_default=False)] = None,
+    threads: Annotated[int, typer.Option("--threads", help="PyTorch CPU threads. 1 is fastest for models this small; more only help for large M.")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its newest checkpoint, with its stored options.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Delete an existing run in --output and start over.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and only warnings, for batch scripts.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary on standard output at the end.")] = False,
+) -> None:
+    """Train a reconstruction model with teacher forcing into a run folder.
+
+    The run folder gets run.h5 (configuration, dataset fingerprint, best and
+    latest parameters, checkpoints, training history, random-number states,
+    library versions) and train.log. Ctrl-C saves a checkpoint and exits with
+    code 130; --resume then continues bit for bit. Options left out take the
+    defaults shown, which follow the AL-RNN and GTF papers.
+
+    Examples:
+      dsr train l63.h5 --model alrnn --latent 20 --relu 2 --epochs 2000 -o runs/l63-alrnn
+      dsr train l63.h5 --model shplrnn --latent 3 --hidden 50 --clipped -o runs/l63-shplrnn
+    """
+    import torch
+
+    from dsr.runs import train_run
+
+    given = {
+        "model": model, "latent_dim": latent, "n_relu": relu, "hidden_dim": hidden, "clipped": clipped,
+        "observation": observation, "epochs": epochs, "batches_per_epoch": batches_per_epoch,
+        "batch_size": batch_size, "sequence_length": sequence_length, "learning_rate_start": lr,
+        "learning_rate_end": lr_end, "gradient_clip": grad_clip, "input_noise": input_noise, "forcing": forcing,
+        "alpha_schedule": alpha_schedule, "alpha": alpha, "alpha_start": alpha_start, "alpha_end": alpha_end,
+        "adaptive_interval": adaptive_interval, "adaptive_gamma": adaptive_gamma, "forcing_interval": tau,
+        "validation_interval": validation_interval, "validation_metric": validation_metric,
+        "validation_horizon": validation_horizon, "checkpoint_interval": checkpoint_interval,
+        "keep_checkpoints": keep_checkpoints, "seed": seed, "device": device, "fast_path": fast_path,
+    }
+    given = {key: value for key, value in given.items() if value is not None}
+    if resume and force:
+        from dsr.errors import InputError
+
+        raise InputError("--resume and --force contradict each other: --resume continues a run, --force deletes it.")
+    config = None if (resume and not given) else TrainConfig(**given)
+    if resume and given:
+        config = _merge_with_stored(output, given)
+
+    torch.set_num_threads(max(1, threads))
+    if quiet:
+        logging.getLogger("dsr").setLevel(logging.WARNING)
+
+    started = time.perf_counter()
+    if quiet or json_:
+        summary = train_run(data, output, config, resume=resume, force=force)
+    else:
+        summary = _train_with_progress(data, output, config, resume, force)
+
+    payload = {
+        "run": str(summary.folder), "status": summary.status, "epochs": summary.epochs,
+        "final_loss": summary.final_loss, "best_validation": summary.best_validation,
+        "best_epoch": summary.best_epoch, "training_seconds": summary.seconds,
+        "wall_seconds": time.perf_counter() - started, "resumed_from_epoch": summary.resumed_from,
+        "fast_path": summary.fast_path,
+    }
+    if json_:
+        console.print_json(payload)
+        return
+    if not quiet:
+        console.stdout.print(
+            f"{summary.status}: {summary.folder} after {summary.epochs} epochs, final loss {summary.final_loss:.4g}, "
+            f"best validation {summary.best_validation:.4g} at epoch {summary.best_epoch} "
+            f"({payload['wall_seconds']:.0f} s)"
+        )
+
+
+def _merge_with_stored(folder: Path, given: dict) -> "object":
+    """Return the stored config with the given options applied, for the comparison made on --resume."""
+    from dsr.runs.training import _stored_config
+
+    if not (folder / "run.h5").exists():
+        return TrainConfig(**given)
+    return TrainConfig(**{**_stored_config(folder).to_dict(), **given})
+
+
+def _train_with_progress(data: Path, output: Path, config, resume: bool, force: bool):
+    from dsr.runs import train_run
+
+    total = config.epochs if config is not None else None
+    columns = (
+        TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(),
+        TextColumn("loss {task.fields[loss]}  α {task.fields[alpha]}  validation {task.fields[validation]}"),
+        TimeRemainingColumn(),
+    )
+    state = {"validation": "-"}
+    with Progress(*columns, console=console.stderr, transient=False) as progress:
+        task = progress.add_task("train", total=total, loss="-", alpha="-", validation="-")
+
+        def on_epoch(trainer, record: dict) -> None:
+            if record["validation"] == record["validation"]:  # not NaN
+                state["validation"] = f"{record['validation']:.4g}"
+            progress.update(task, total=trainer.config.epochs, completed=record["epoch"],
+                            loss=f"{record['loss']:.4g}", alpha=f"{record['alpha']:.3f}",
+                            validation=state["validation"])
+
+        return train_run(data, output, config, resume=resume, force=force, on_epoch=on_epoch)

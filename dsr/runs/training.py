@@ -1,0 +1,169 @@
+"""Training into a run folder: create or resume a run, train, and save snapshots as they come."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from dsr.data.dataset import file_sha256, read_dataset
+from dsr.errors import InputError
+from dsr.models import build_model
+from dsr.runs.run import LOG_FILE, RUN_FILE, create_run, load_checkpoint, load_run, run_status, save_snapshot
+from dsr.training.config import TrainConfig
+from dsr.training.trainer import Callbacks, Snapshot, Trainer, resolve_device
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingSummary:
+    """What `train_run` did, for the caller to report."""
+
+    folder: Path
+    status: str
+    epochs: int
+    final_loss: float
+    best_validation: float
+    best_epoch: int
+    seconds: float
+    resumed_from: int | None
+    fast_path: bool
+
+
+def train_run(
+    dataset_path: str | Path,
+    folder: str | Path,
+    config: TrainConfig | None = None,
+    resume: bool = False,
+    force: bool = False,
+    on_epoch: Callable[[Trainer, dict[str, float]], None] | None = None,
+) -> TrainingSummary:
+    """Train a model on a dataset file into a run folder.
+
+    A new run (the default) refuses an existing run folder unless `force`.
+    With `resume`, the stored configuration and the newest checkpoint are
+    loaded and training continues exactly where it stopped; `config` must
+    then be None or equal to the stored one. Resuming a completed run does
+    nothing and returns its summary.
+
+    Raises InputError for bad input, NumericalError when training diverges
+    and TrainingInterrupted on Ctrl-C; in the last two cases the run folder
+    keeps its last good checkpoint.
+    """
+    folder = Path(folder)
+    dataset_path = Path(dataset_path)
+    dataset = read_dataset(dataset_path)
+
+    start: Snapshot | None = None
+    if resume:
+        config, start = _prepare_resume(folder, dataset_path, config)
+        if start is None:
+            return _summary_of_completed(folder)
+    else:
+        config = config or TrainConfig()
+        create_run(folder, config, dataset, dataset_path, force=force)
+
+    train_parts, valid_parts = dataset.part("train"), dataset.part("valid")
+    if not valid_parts:
+        logger.warning("the dataset has no validation part, so the best checkpoint is the last one")
+
+    # The model's initial parameters depend only on the seed.
+    generator = torch.Generator().manual_seed(config.seed)
+    model = build_model(config.model_config(dataset.n_variables), generator)
+    device = resolve_device(config.device)
+    rollout, fast = _choose_rollout(config, device)
+    trainer = Trainer(model, config, train_parts, valid_parts, device=device, rollout=rollout)
+    if start is not None:
+        trainer.restore(start)
+        logger.info("resuming %s from epoch %d", folder, start.epoch)
+
+    def on_snapshot(_, snapshot: Snapshot, reason: str) -> None:
+        status = {"checkpoint": "running", "final": "completed", "interrupted": "interrupted",
+                  "diverged": "diverged"}[reason]
+        save_snapshot(folder, snapshot, status, config.keep_checkpoints, checkpoint=True)
+        logger.info("saved %s snapshot at epoch %d to %s", reason, snapshot.epoch, folder / RUN_FILE)
+
+    log_handler = _attach_log_file(folder / LOG_FILE)
+    try:
+        final = trainer.run(Callbacks(on_epoch=on_epoch, on_snapshot=on_snapshot))
+    finally:
+        logging.getLogger("dsr").removeHandler(log_handler)
+        log_handler.close()
+
+    history = final.history
+    return TrainingSummary(
+        folder=folder, status="completed", epochs=final.epoch,
+        final_loss=history["loss"][-1] if history["loss"] else float("nan"),
+        best_validation=final.best_score, best_epoch=final.best_epoch,
+        seconds=float(sum(history["seconds"])), resumed_from=start.epoch if start is not None else None,
+        fast_path=fast,
+    )
+
+
+def _prepare_resume(folder: Path, dataset_path: Path, config: TrainConfig | None) -> tuple[TrainConfig, Snapshot | None]:
+    status = run_status(folder)
+    if status is None:
+        raise InputError(f"{folder}: no run to resume. Start one without --resume.")
+    run = load_run(folder, which="latest") if status != "created" else None
+    stored = run.config if run is not None else _stored_config(folder)
+    if config is not None and config != stored:
+        differences = [f"{key}: stored {value!r}, given {getattr(config, key)!r}"
+                       for key, value in stored.to_dict().items() if getattr(config, key) != value]
+        raise InputError(
+            f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
+            "Leave the options out, or start a new run with --force or another -o."
+        )
+    fingerprint = _stored_fingerprint(folder)
+    if file_sha256(dataset_path) != fingerprint:
+        raise InputError(
+            f"{dataset_path}: not the dataset this run was trained on (SHA-256 differs). Resume with the original dataset file."
+        )
+    if status == "completed":
+        logger.info("%s is complete already; nothing to resume", folder)
+        return stored, None
+    return stored, load_checkpoint(folder)
+
+
+def _stored_config(folder: Path) -> TrainConfig:
+    import h5py
+
+    from dsr.runs.store import read_json
+
+    with h5py.File(folder / RUN_FILE, "r") as handle:
+        return TrainConfig.from_dict(read_json(handle["config"], "train"))
+
+
+def _stored_fingerprint(folder: Path) -> str:
+    import h5py
+
+    with h5py.File(folder / RUN_FILE, "r") as handle:
+        return str(handle["dataset"].attrs["sha256"])
+
+
+def _summary_of_completed(folder: Path) -> TrainingSummary:
+    run = load_run(folder)
+    history = run.history
+    return TrainingSummary(
+        folder=folder, status="completed", epochs=int(history["epoch"][-1]) if len(history.get("epoch", [])) else 0,
+        final_loss=float(history["loss"][-1]) if len(history.get("loss", [])) else float("nan"),
+        best_validation=float(min(history["validation"], default=float("nan"))) if "validation" in history else float("nan"),
+        best_epoch=run.best_epoch, seconds=float(sum(history.get("seconds", []))), resumed_from=None, fast_path=False,
+    )
+
+
+def _choose_rollout(config: TrainConfig, device: torch.device) -> tuple[Callable[..., Any], bool]:
+    from dsr.training.forcing import forced_rollout
+
+    return forced_rollout, False
+
+
+def _attach_log_file(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger("dsr").addHandler(handler)
+    return handler
