@@ -17,6 +17,7 @@ from rich.markup import escape
 from cli import console
 from dsr import __version__
 from dsr.errors import DsrError, InputError, TrainingInterrupted
+from dsr.provenance import recorded_command_line
 
 app = typer.Typer(
     name="dsr",
@@ -55,13 +56,14 @@ def _global_options(
 
 
 def _register_commands() -> None:
-    from cli import info, ingest, lyapunov, simulate, train
+    from cli import generate, info, ingest, lyapunov, simulate, train
 
     app.command("simulate")(simulate.simulate_command)
     app.command("lyapunov")(lyapunov.lyapunov_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("info")(info.info_command)
     app.command("train")(train.train_command)
+    app.command("generate")(generate.generate_command)
 
 
 _register_commands()
@@ -73,7 +75,8 @@ def run(argv: list[str] | None = None) -> int:
     _state["debug"] = "--debug" in argv
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="dsr", standalone_mode=False)
+        with recorded_command_line(argv):
+            result = command.main(args=argv, prog_name="dsr", standalone_mode=False)
     except typer.Exit as exit_:
         return exit_.exit_code
     except typer.Abort:

@@ -11,8 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import shlex
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -174,11 +172,6 @@ def normalization_statistics(trajectories: list[np.ndarray], split: np.ndarray) 
             "and cannot be standardised. Leave it out with --columns."
         )
     return mean, std
-
-
-def command_line() -> str:
-    """Return the current process's command line as one shell-quoted string."""
-    return " ".join(shlex.quote(argument) for argument in [Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 def file_sha256(path: str | os.PathLike) -> str:

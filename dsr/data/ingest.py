@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dsr.data.dataset import Dataset, command_line, file_sha256, normalization_statistics, split_boundaries
+from dsr.data.dataset import Dataset, file_sha256, normalization_statistics, split_boundaries
+from dsr.provenance import command_line
 from dsr.data.embedding import choose_lag, delay_embed
 from dsr.data.readers import RawSeries, read_series
 from dsr.errors import InputError

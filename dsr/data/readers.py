@@ -106,7 +106,13 @@ def _load_hdf5(path: Path, key: str | None) -> np.ndarray:
         if handle.attrs.get("format") == "dsr-dataset":
             raise InputError(f"{path}: is a dsr dataset already; use it directly instead of ingesting it.")
         arrays: dict[str, h5py.Dataset] = {}
-        handle.visititems(lambda name, item: arrays.setdefault(name, item) if isinstance(item, h5py.Dataset) else None)
+
+        def collect(name: str, item) -> None:
+            # visititems stops at the first callback that returns a value, so this returns None.
+            if isinstance(item, h5py.Dataset):
+                arrays[name] = item
+
+        handle.visititems(collect)
         chosen = _pick(path, arrays, key)
         return np.asarray(chosen[()])
 
@@ -184,6 +190,7 @@ def read_text(path: Path, delimiter: str | None = None, decimal: str | None = No
         raise InputError(f"{path}: the file has no data rows (only blank or # comment lines).")
 
     notes: list[str] = []
+    delimiter_given = delimiter is not None
     delimiter = _detect_delimiter(lines[0][1]) if delimiter is None else delimiter
     rows = [(number, _split(line, delimiter)) for number, line in lines]
 
@@ -197,7 +204,8 @@ def read_text(path: Path, delimiter: str | None = None, decimal: str | None = No
         raise InputError(f"{path}: only one data row; a time series needs at least two samples.")
 
     cells = [cell for _, row in rows[:200] for cell in row]
-    decimal = _detect_decimal(path, cells, delimiter) if decimal is None else decimal
+    if decimal is None:
+        decimal = _detect_decimal(path, cells, delimiter, delimiter_given)
     if decimal == "," and delimiter != ",":
         notes.append("read ',' as the decimal mark")
 
@@ -252,11 +260,11 @@ def _looks_numeric(cell: str) -> bool:
     return True
 
 
-def _detect_decimal(path: Path, cells: list[str], delimiter: str | None) -> str:
+def _detect_decimal(path: Path, cells: list[str], delimiter: str | None, delimiter_given: bool) -> str:
     stripped = [cell.strip().strip('"') for cell in cells]
     if delimiter != "," and any(_COMMA_DECIMAL.match(cell) for cell in stripped):
         return ","
-    if delimiter == "," and all(_INTEGER.match(cell) for cell in stripped if cell):
+    if delimiter == "," and not delimiter_given and all(_INTEGER.match(cell) for cell in stripped if cell):
         # "1,5" could be two integer columns or one number with a decimal comma.
         raise InputError(
             f"{path}: every cell is a whole number separated by commas, so ',' may be the delimiter or the decimal mark. "

@@ -6,7 +6,8 @@ from typing import Mapping
 
 import numpy as np
 
-from dsr.data.dataset import Dataset, command_line, normalization_statistics, split_boundaries
+from dsr.data.dataset import Dataset, normalization_statistics, split_boundaries
+from dsr.provenance import command_line
 from dsr.data.ingest import DEFAULT_SPLIT
 from dsr.systems import get_system, initial_conditions, simulate
 from dsr.systems.simulate import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE

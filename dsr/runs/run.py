@@ -20,7 +20,8 @@ import torch
 
 from dsr import __version__
 from dsr.atomic import atomic_path
-from dsr.data.dataset import Dataset, check_format, command_line, file_sha256, read_dataset
+from dsr.data.dataset import Dataset, check_format, file_sha256, read_dataset
+from dsr.provenance import command_line
 from dsr.errors import FormatError, InputError, OutputExistsError
 from dsr.models import ReconstructionModel, build_model
 from dsr.runs.store import (
