@@ -30,6 +30,9 @@ def info_command(
     if kind == DATASET_FORMAT:
         _show_dataset(path, read_dataset(path), json_)
         return
+    if kind in ("run", "dsr-run"):
+        _show_run(path.parent if kind == "dsr-run" else path, json_)
+        return
     raise FormatError(f"{path}: not a dsr dataset or run (format {kind!r}).")
 
 
@@ -85,3 +88,49 @@ def _show_dataset(path: Path, dataset, json_: bool) -> None:
         statistics.add_row(name, *(console.format_number(v) for v in (
             dataset.mean[index], dataset.std[index], everything[:, index].min(), everything[:, index].max())))
     console.stdout.print(statistics)
+
+
+def _show_run(folder: Path, json_: bool) -> None:
+    from dsr.runs import load_run
+
+    run = load_run(folder, which="latest")
+    history = run.history
+    epochs = int(history["epoch"][-1]) if len(history.get("epoch", [])) else 0
+    validation = history.get("validation", np.array([]))
+    scored = validation[np.isfinite(validation)] if len(validation) else validation
+    metrics = run.read_group("metrics")
+    summary = {
+        "path": str(folder), "format": "dsr-run", "status": run.status, "epochs_done": epochs,
+        "config": run.config.to_dict(), "model": run.model_config, "dataset": {
+            k: v for k, v in run.dataset_info.items() if k not in ("mean", "std")},
+        "final_loss": float(history["loss"][-1]) if epochs else None,
+        "best_validation": float(scored.min()) if len(scored) else None, "best_epoch": run.best_epoch,
+        "training_seconds": float(np.sum(history.get("seconds", []))),
+        "metrics": {k: v for k, v in (metrics or {}).items() if np.ndim(v) == 0 and k != "protocol"},
+        "versions": run.attributes.get("versions"),
+    }
+    if json_:
+        console.print_json(summary)
+        return
+
+    config = run.config
+    architecture = (f"AL-RNN, M = {config.latent_dim}, P = {config.n_relu}" if config.model == "alrnn" else
+                    f"{'clipped ' if config.clipped else ''}shPLRNN, M = {config.latent_dim}, L = {config.hidden_dim}")
+    forcing = (f"GTF, {config.alpha_schedule} α" if config.forcing == "gtf" else f"sparse, τ = {config.forcing_interval}")
+    rows = [
+        ("status", run.status),
+        ("model", f"{architecture}, {config.observation} readout"),
+        ("forcing", forcing),
+        ("epochs", f"{epochs} of {config.epochs}"),
+        ("dataset", f"{run.dataset_info.get('name')} ({run.dataset_info.get('path')})"),
+        ("final loss", console.format_number(summary["final_loss"])),
+        ("best validation", f"{console.format_number(summary['best_validation'])} ({config.validation_metric}) "
+                            f"at epoch {run.best_epoch}"),
+        ("training time", f"{summary['training_seconds']:.0f} s"),
+        ("seed", str(config.seed)),
+        ("command line", str(run.attributes.get("command_line", ""))),
+    ]
+    for name in ("dstsp", "dh", "kaplan_yorke_dimension"):
+        if metrics and name in metrics:
+            rows.append((name, console.format_number(metrics[name])))
+    console.stdout.print(console.key_value_table(f"Run {folder}", rows))

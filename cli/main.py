@@ -56,7 +56,7 @@ def _global_options(
 
 
 def _register_commands() -> None:
-    from cli import generate, info, ingest, lyapunov, simulate, train
+    from cli import evaluate, generate, info, ingest, lyapunov, simulate, train
 
     app.command("simulate")(simulate.simulate_command)
     app.command("lyapunov")(lyapunov.lyapunov_command)
@@ -64,6 +64,7 @@ def _register_commands() -> None:
     app.command("info")(info.info_command)
     app.command("train")(train.train_command)
     app.command("generate")(generate.generate_command)
+    app.command("evaluate")(evaluate.evaluate_command)
 
 
 _register_commands()

@@ -59,7 +59,7 @@ class Run:
         config: the training configuration.
         model_config: arguments that rebuild the model (`build_model`).
         dataset_info: fingerprint of the training dataset (path, sha256,
-            name, dt, variables).
+            name, dt, variables, and the normalisation mean and std).
         status: one of created, running, interrupted, diverged, completed.
         history: per-epoch training history, arrays by field name.
         model: the trained model (float32, CPU, evaluation mode).
@@ -270,6 +270,8 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
         config = TrainConfig.from_dict(read_json(handle["config"], "train"))
         model_config = read_json(handle["config"], "model")
         dataset_info = {key: _plain(value) for key, value in handle["dataset"].attrs.items()}
+        dataset_info["mean"] = handle["dataset/mean"][()]
+        dataset_info["std"] = handle["dataset/std"][()]
         history = {name: handle["history"][name][()] for name in handle["history"]} if "history" in handle else {}
         if "model" not in handle:
             raise InputError(f"{folder}: the run has no trained parameters yet (status {handle.attrs['status']}).")
