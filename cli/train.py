@@ -22,9 +22,9 @@ def _default(name: str, unit: str = "") -> str:
 
 
 def train_command(
-    data: Annotated[Path, typer.Argument(help="Training dataset (.h5) from `dsr simulate` or `dsr ingest`.", show_default=False)],
+    data: Annotated[list[Path], typer.Argument(help="Training dataset (.h5) from `dsr simulate` or `dsr ingest`; for --model mixer, one dataset per environment, or a folder of them.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to create (or continue with --resume).", show_default=False)],
-    model: Annotated[Optional[str], typer.Option("--model", help="alrnn (almost-linear RNN) or shplrnn (shallow PLRNN)." + _default("model"), show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="alrnn (almost-linear RNN), shplrnn (shallow PLRNN) or mixer (mixture of experts over several datasets)." + _default("model"), show_default=False)] = None,
     latent: Annotated[Optional[int], typer.Option("--latent", "-M", help="Latent dimension M." + _default("latent_dim"), show_default=False)] = None,
     relu: Annotated[Optional[int], typer.Option("--relu", "-P", help="AL-RNN: number P of ReLU units among the M." + _default("n_relu"), show_default=False)] = None,
     hidden: Annotated[Optional[int], typer.Option("--hidden", "-L", help="shPLRNN: hidden width L." + _default("hidden_dim"), show_default=False)] = None,
@@ -74,7 +74,16 @@ def train_command(
     """
     import torch
 
+    from dsr.errors import InputError
     from dsr.runs import train_run
+
+    if model == "mixer":
+        from cli.train_mixer import train_mixer
+
+        return train_mixer(data, output, locals())
+    if len(data) != 1:
+        raise InputError(f"--model {model or 'alrnn'} trains on one dataset, got {len(data)}. Several datasets need --model mixer.")
+    data = data[0]
 
     given = {
         "model": model, "latent_dim": latent, "n_relu": relu, "hidden_dim": hidden, "clipped": clipped,
@@ -89,8 +98,6 @@ def train_command(
     }
     given = {key: value for key, value in given.items() if value is not None}
     if resume and force:
-        from dsr.errors import InputError
-
         raise InputError("--resume and --force contradict each other: --resume continues a run, --force deletes it.")
     config = None if (resume and not given) else TrainConfig(**given)
     if resume and given:
