@@ -34,7 +34,6 @@ Two searches:
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -98,21 +97,27 @@ class CycleSearch:
     Attributes:
         cycles: real cycles, by period, then by word.
         orders: the periods k searched.
-        method: "exhaustive" or "heuristic".
-        complete: every isolated cycle of the searched periods is listed
-            (exhaustive search over all 2^S subregions). Words whose
-            I − G is singular (no isolated cycle) are counted in
-            n_singular_words and left out.
+        methods: per period, "exhaustive" or "heuristic".
+        complete: every isolated cycle of every searched period is listed,
+            because each period was searched exhaustively over all 2^S
+            subregions. Words whose I − G is singular (no isolated cycle)
+            are counted in n_singular_words and left out.
+        complete_orders: the periods whose search was complete.
         n_words: words solved.
         n_singular_words: words with a singular I − G.
     """
 
     cycles: tuple[Cycle, ...]
     orders: tuple[int, ...]
-    method: str
-    complete: bool
+    methods: tuple[str, ...]
+    complete_orders: tuple[int, ...]
     n_words: int
     n_singular_words: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether every searched period was searched completely."""
+        return set(self.orders) == set(self.complete_orders)
 
     def of_period(self, period: int) -> tuple[Cycle, ...]:
         """Return the cycles with minimal period `period`."""
@@ -347,14 +352,15 @@ def find_cycles(
     Args:
         model: any `ReconstructionModel`; a float32 model is copied to float64.
         max_order, min_order: range of periods k to search.
-        method: "exhaustive", "heuristic", or "auto": exhaustive when the
-            words of all orders number at most `max_words`, else heuristic.
+        method: "exhaustive", "heuristic", or "auto": exhaustive for the
+            periods, from the shortest up, whose words together number at
+            most `max_words`, heuristic for the longer ones.
         patterns: (K, S) candidate subregions: the letters of the exhaustive
             search and the pool of random starting words of the heuristic.
             Default: all 2^S subregions (S ≤ 20) for the exhaustive search,
             uniformly random patterns for the heuristic one.
-        max_words: limit of the exhaustive search (raises beyond it when
-            method is "exhaustive").
+        max_words: limit of the exhaustive search over all its periods
+            (raises beyond it when method is "exhaustive").
         n_restarts: heuristic: restarts without a new cycle before giving up
             on a period.
         max_iterations: heuristic: word updates per restart.
@@ -372,45 +378,66 @@ def find_cycles(
         raise InputError(f"n_restarts and max_iterations must be at least 1, got {n_restarts} and {max_iterations}.")
     model = float64_model(model)
     orders = tuple(range(min_order, max_order + 1))
+    methods = _choose_methods(model, orders, method, patterns, max_words)
 
-    if patterns is not None:
-        n_letters = len(patterns)
-    elif model.n_switches <= 62:
-        n_letters = 2**model.n_switches
+    exhaustive_orders = [order for order, chosen in zip(orders, methods) if chosen == "exhaustive"]
+    if exhaustive_orders:
+        candidates, all_subregions = candidate_patterns(model, patterns)
+        jacobians, offsets = affine_maps(model, candidates)
     else:
-        n_letters = math.inf
-    if math.isfinite(n_letters):
-        total_words = sum(count_lyndon_words(n_letters, order) for order in orders)
-    else:
-        total_words = math.inf
-    if method == "auto":
-        method = "exhaustive" if total_words <= max_words and (patterns is not None or model.n_switches <= 20) else "heuristic"
-        logger.info("Cycle search up to period %d: %s (%s words for the exhaustive search).", max_order, method, total_words)
-    if method == "exhaustive" and total_words > max_words:
-        raise InputError(
-            f"The exhaustive cycle search needs {total_words} words for periods {min_order}..{max_order}, more than "
-            f"max_words = {max_words}; lower the maximum period, pass fewer candidate subregions, or use the heuristic."
-        )
+        all_subregions = False
+    pool = None if patterns is None else candidate_patterns(model, patterns)[0]
+    rng = np.random.default_rng(seed)
 
     cycles: list[Cycle] = []
     n_words = n_singular = 0
-    if method == "exhaustive":
-        candidates, complete = candidate_patterns(model, patterns)
-        jacobians, offsets = affine_maps(model, candidates)
-        for order in orders:
+    for order, chosen in zip(orders, methods):
+        if chosen == "exhaustive":
             found, words, singular = _exhaustive_order(model, candidates, jacobians, offsets, order)
-            cycles += found
-            n_words += words
-            n_singular += singular
-    else:
-        complete = False
-        pool = None if patterns is None else candidate_patterns(model, patterns)[0]
-        rng = np.random.default_rng(seed)
-        for order in orders:
+        else:
             found, words, singular = _heuristic_order(model, pool, order, rng, n_restarts, max_iterations)
-            cycles += found
-            n_words += words
-            n_singular += singular
+        cycles += found
+        n_words += words
+        n_singular += singular
 
     cycles.sort(key=lambda cycle: (cycle.period, cycle.labels))
-    return CycleSearch(tuple(cycles), orders, method, complete, n_words, n_singular)
+    complete_orders = tuple(exhaustive_orders) if all_subregions else ()
+    return CycleSearch(tuple(cycles), orders, methods, complete_orders, n_words, n_singular)
+
+
+def _choose_methods(model: ReconstructionModel, orders: tuple[int, ...], method: str, patterns: np.ndarray | None,
+                    max_words: int) -> tuple[str, ...]:
+    """Return the search method of each period, checking the exhaustive search against `max_words`."""
+    if method == "heuristic":
+        return ("heuristic",) * len(orders)
+    if patterns is not None:
+        n_letters = len(patterns)
+    elif model.n_switches <= 20:
+        n_letters = 2**model.n_switches
+    elif method == "auto":
+        logger.info("Cycle search: S = %d is too many to enumerate all subregions, so SCYFI searches every period.",
+                    model.n_switches)
+        return ("heuristic",) * len(orders)
+    else:
+        raise InputError(
+            f"The exhaustive cycle search over all 2^S subregions needs S <= 20, got S = {model.n_switches}; "
+            "pass the visited subregions as candidates or use the heuristic."
+        )
+
+    word_counts = [count_lyndon_words(n_letters, order) for order in orders]
+    if method == "exhaustive":
+        if sum(word_counts) > max_words:
+            raise InputError(
+                f"The exhaustive cycle search needs {sum(word_counts)} words for periods {orders[0]}..{orders[-1]}, "
+                f"more than max_words = {max_words}; lower the maximum period, pass fewer candidate subregions, "
+                "or use the heuristic."
+            )
+        return ("exhaustive",) * len(orders)
+
+    # auto: exhaustive for the shortest periods as long as the words fit.
+    methods, total = [], 0
+    for count in word_counts:
+        total += count
+        methods.append("exhaustive" if total <= max_words and "heuristic" not in methods else "heuristic")
+    logger.info("Cycle search, periods %d..%d: %s.", orders[0], orders[-1], ", ".join(methods))
+    return tuple(methods)

@@ -248,10 +248,18 @@ def test_exhaustive_search_limit():
         find_cycles(lozi_alrnn(), max_order=8, method="exhaustive", max_words=100)
 
 
-def test_auto_method_falls_back_to_heuristic():
+def test_auto_method_switches_per_period():
+    """Lozi has 4 subregions: 4 words of period 1 fit max_words = 5, the 6 more of period 2 do not."""
     search = find_cycles(lozi_alrnn(), max_order=3, method="auto", max_words=5, n_restarts=5)
-    assert search.method == "heuristic"
+    assert search.methods == ("exhaustive", "heuristic", "heuristic")
+    assert search.complete_orders == (1,)
     assert not search.complete
+
+
+def test_exhaustive_search_needs_enumerable_subregions():
+    torch.manual_seed(14)
+    with pytest.raises(InputError, match="S <= 20"):
+        find_cycles(ShallowPLRNN(2, 3, 25).double(), max_order=1, method="exhaustive")
 
 
 def test_float32_model_is_analysed_in_float64():
