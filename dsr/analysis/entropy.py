@@ -227,11 +227,14 @@ def block_entropies(symbols: Symbols, max_length: int, dt: float = 1.0) -> Block
         entropies[index] = -np.sum(probabilities * np.log(probabilities))
         distinct[index] = len(counts)
         n_words[index] = codes.size
-        if distinct[index] > codes.size / 10:
-            logger.warning(
-                "Words of length %d: %d distinct among %d, so the block entropy is underestimated; "
-                "use shorter words or longer sequences.", index + 1, distinct[index], codes.size,
-            )
+
+    undersampled = np.flatnonzero(distinct > n_words / 10)
+    if undersampled.size:
+        first = int(undersampled[0])
+        logger.warning(
+            "Block entropies from word length %d on are underestimated: %d distinct words among %d. "
+            "Use shorter words or longer sequences.", first + 1, distinct[first], n_words[first],
+        )
 
     lengths = np.arange(1, max_length + 1)
     return BlockEntropies(
