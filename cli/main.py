@@ -56,7 +56,7 @@ def _global_options(
 
 
 def _register_commands() -> None:
-    from cli import evaluate, generate, info, ingest, lyapunov, simulate, train
+    from cli import evaluate, generate, info, ingest, lyapunov, simulate, symbolize, train
 
     app.command("simulate")(simulate.simulate_command)
     app.command("lyapunov")(lyapunov.lyapunov_command)
@@ -65,6 +65,7 @@ def _register_commands() -> None:
     app.command("train")(train.train_command)
     app.command("generate")(generate.generate_command)
     app.command("evaluate")(evaluate.evaluate_command)
+    app.command("symbolize")(symbolize.symbolize_command)
 
 
 _register_commands()
