@@ -156,8 +156,32 @@ def _summary_of_completed(folder: Path) -> TrainingSummary:
 
 
 def _choose_rollout(config: TrainConfig, device: torch.device) -> tuple[Callable[..., Any], bool]:
+    """Return the rollout function for `config.fast_path` and whether it is the fused one.
+
+    "auto" takes the fused numba kernels when they can train this model on
+    `device`, and otherwise falls back to the PyTorch rollout with an INFO
+    log record. "on" raises InputError instead of falling back. "off" always
+    takes the PyTorch rollout.
+    """
     from dsr.training.forcing import forced_rollout
 
+    if config.fast_path == "off":
+        return forced_rollout, False
+
+    from dsr.training.fused import fused_available, fused_rollout
+
+    # Availability depends on the architecture and dtype, not on the values
+    # or the data dimension, so a throwaway model with N = 1 will do; its own
+    # generator leaves the global random state alone.
+    probe = build_model(config.model_config(1), torch.Generator().manual_seed(0))
+    available, reason = fused_available(probe, device)
+    if available:
+        logger.info("training with the fused CPU kernels (--fast-path %s)", config.fast_path)
+        return fused_rollout, True
+    if config.fast_path == "on":
+        raise InputError(f"--fast-path on was requested, but the fused kernels are unavailable: {reason}. "
+                         "Use --fast-path auto or off.")
+    logger.info("the fused kernels are unavailable (%s); training with the PyTorch rollout", reason)
     return forced_rollout, False
 
 
