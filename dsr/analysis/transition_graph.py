@@ -37,6 +37,8 @@ _ROW_SUM_TOLERANCE = 1e-9
 
 def transition_counts(symbols: Symbols, n_symbols: int | None = None) -> np.ndarray:
     """Return C (K, K), int64: C_ij is the number of steps from symbol i to symbol j within one sequence."""
+    # NOTE: C is dense, K² × 8 bytes (800 MB at K = 10^4 visited subregions);
+    # models that visit that many subregions need a sparse variant.
     n_symbols = alphabet_size(symbols, n_symbols)
     counts = np.zeros(n_symbols * n_symbols, dtype=np.int64)
     for sequence in as_sequences(symbols):
