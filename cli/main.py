@@ -66,6 +66,8 @@ def _register_commands() -> None:
     app.command("generate")(generate.generate_command)
     app.command("evaluate")(evaluate.evaluate_command)
     app.command("symbolize")(symbolize.symbolize_command)
+    from cli import plot
+    app.command("plot")(plot.plot_command)
 
 
 _register_commands()
