@@ -55,6 +55,7 @@ def train_command(
     device: Annotated[Optional[str], typer.Option("--device", help="auto (CUDA when present), cpu or cuda." + _default("device"), show_default=False)] = None,
     fast_path: Annotated[Optional[str], typer.Option("--fast-path", help="Fused CPU kernels: auto, on or off (plain PyTorch)." + _default("fast_path"), show_default=False)] = None,
     threads: Annotated[int, typer.Option("--threads", help="PyTorch CPU threads. 1 is fastest for models this small; more only help for large M.")] = 1,
+    seeds: Annotated[int, typer.Option("--seeds", help="Train this many models, with seeds --seed, --seed + 1, ..., in one batched computation; each goes to its own run folder OUTPUT/seed-<seed>.")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its newest checkpoint, with its stored options.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Delete an existing run in --output and start over.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and only warnings, for batch scripts.")] = False,
@@ -68,9 +69,15 @@ def train_command(
     code 130; --resume then continues bit for bit. Options left out take the
     defaults shown, which follow the AL-RNN and GTF papers.
 
+    With --seeds K the K models train together, each exactly as its single
+    run would, and OUTPUT gets one run folder per seed; --resume with the same
+    --seed and --seeds continues them together, and each folder can also be
+    resumed alone.
+
     Examples:
       dsr train l63.h5 --model alrnn --latent 20 --relu 2 --epochs 2000 -o runs/l63-alrnn
       dsr train l63.h5 --model shplrnn --latent 3 --hidden 50 --clipped -o runs/l63-shplrnn
+      dsr train l63.h5 --seeds 8 -o runs/l63-ensemble
     """
     import torch
 
@@ -100,26 +107,23 @@ def train_command(
     if resume and force:
         raise InputError("--resume and --force contradict each other: --resume continues a run, --force deletes it.")
     config = None if (resume and not given) else TrainConfig(**given)
+    first_seed = given.get("seed", _DEFAULTS["seed"])
     if resume and given:
-        config = _merge_with_stored(output, given)
+        config = _merge_with_stored(output if seeds == 1 else _member_folder(output, first_seed), given)
 
     torch.set_num_threads(max(1, threads))
     if quiet:
         logging.getLogger("dsr").setLevel(logging.WARNING)
 
     started = time.perf_counter()
+    if seeds != 1:
+        return _train_ensemble(data, output, config, first_seed, seeds, resume, force, quiet, json_, started)
     if quiet or json_:
         summary = train_run(data, output, config, resume=resume, force=force)
     else:
         summary = _train_with_progress(data, output, config, resume, force)
 
-    payload = {
-        "run": str(summary.folder), "status": summary.status, "epochs": summary.epochs,
-        "final_loss": summary.final_loss, "best_validation": summary.best_validation,
-        "best_epoch": summary.best_epoch, "training_seconds": summary.seconds,
-        "wall_seconds": time.perf_counter() - started, "resumed_from_epoch": summary.resumed_from,
-        "fast_path": summary.fast_path,
-    }
+    payload = _payload(summary, time.perf_counter() - started)
     if json_:
         console.print_json(payload)
         return
@@ -128,6 +132,55 @@ def train_command(
             f"{summary.status}: {summary.folder} after {summary.epochs} epochs, final loss {summary.final_loss:.4g}, "
             f"best validation {summary.best_validation:.4g} at epoch {summary.best_epoch} "
             f"({payload['wall_seconds']:.0f} s)"
+        )
+
+
+def _payload(summary, wall_seconds: float) -> dict:
+    """Return the JSON summary of one run."""
+    return {
+        "run": str(summary.folder), "status": summary.status, "epochs": summary.epochs,
+        "final_loss": summary.final_loss, "best_validation": summary.best_validation,
+        "best_epoch": summary.best_epoch, "training_seconds": summary.seconds,
+        "wall_seconds": wall_seconds, "resumed_from_epoch": summary.resumed_from,
+        "fast_path": summary.fast_path,
+    }
+
+
+def _member_folder(output: Path, seed: int) -> Path:
+    from dsr.runs.ensemble import member_folder
+
+    return member_folder(output, seed)
+
+
+def _train_ensemble(data: Path, output: Path, config, first_seed: int, count: int, resume: bool, force: bool,
+                    quiet: bool, json_: bool, started: float) -> None:
+    """Train --seeds models together and report every member; raise NumericalError if any diverged."""
+    from dsr.errors import NumericalError
+    from dsr.runs.ensemble import ensemble_seeds, train_ensemble
+
+    seeds = ensemble_seeds(first_seed, count)
+    if quiet or json_:
+        summaries = train_ensemble(data, output, seeds, config, resume=resume, force=force)
+    else:
+        summaries = _train_with_progress(data, output, config, resume, force, seeds)
+
+    wall_seconds = time.perf_counter() - started
+    if json_:
+        console.print_json({"runs": [_payload(summary, wall_seconds) for summary in summaries],
+                            "wall_seconds": wall_seconds})
+    elif not quiet:
+        for summary in summaries:
+            console.stdout.print(
+                f"{summary.status}: {summary.folder} after {summary.epochs} epochs, final loss "
+                f"{summary.final_loss:.4g}, best validation {summary.best_validation:.4g} at epoch {summary.best_epoch}"
+            )
+        console.stdout.print(f"{len(summaries)} runs in {wall_seconds:.0f} s")
+
+    diverged = [str(summary.folder) for summary in summaries if summary.status == "diverged"]
+    if diverged:
+        raise NumericalError(
+            f"{len(diverged)} of {len(summaries)} ensemble members diverged: {', '.join(diverged)}. Each kept its last "
+            "good checkpoint, and the others completed. Try a lower --lr, --grad-clip 10, or a stronger forcing α."
         )
 
 
@@ -140,8 +193,9 @@ def _merge_with_stored(folder: Path, given: dict) -> "object":
     return TrainConfig(**{**_stored_config(folder).to_dict(), **given})
 
 
-def _train_with_progress(data: Path, output: Path, config, resume: bool, force: bool):
+def _train_with_progress(data: Path, output: Path, config, resume: bool, force: bool, seeds: list[int] | None = None):
     from dsr.runs import train_run
+    from dsr.runs.ensemble import train_ensemble
 
     total = config.epochs if config is not None else None
     columns = (
@@ -160,4 +214,6 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
                             loss=f"{record['loss']:.4g}", alpha=f"{record['alpha']:.3f}",
                             validation=state["validation"])
 
+        if seeds is not None:
+            return train_ensemble(data, output, seeds, config, resume=resume, force=force, on_epoch=on_epoch)
         return train_run(data, output, config, resume=resume, force=force, on_epoch=on_epoch)
