@@ -63,7 +63,19 @@ def jacobian_norm_estimate(model: ReconstructionModel, states: torch.Tensor) -> 
     training gradients per step, which is what α has to keep in check.
     """
     with torch.no_grad():
-        norms = torch.linalg.matrix_norm(model.jacobian(states), ord=2)
+        # The Jacobian is constant within a subregion, and a batch visits far
+        # fewer subregions than it has states (at most 2^P for the AL-RNN),
+        # so the singular values are computed once per distinct subregion.
+        n_states = states.shape[:-1].numel()
+        patterns = model.subregion(states).reshape(n_states, model.n_switches)
+        if model.n_switches == 0:  # a linear model: one subregion
+            patterns = torch.zeros(n_states, 1, dtype=torch.bool, device=states.device)
+        distinct, index = torch.unique(patterns, dim=0, return_inverse=True)
+        representatives = torch.zeros(len(distinct), dtype=torch.long, device=states.device)
+        representatives.scatter_(0, index, torch.arange(len(index), device=states.device))
+        flat_states = states.reshape(n_states, states.shape[-1])
+        distinct_norms = torch.linalg.matrix_norm(model.jacobian(flat_states[representatives]), ord=2)
+        norms = distinct_norms[index].reshape(states.shape[:-1])
         per_sequence = torch.exp(torch.log(norms.clamp_min(1e-30)).mean(dim=1))
     return float(per_sequence.max())
 
