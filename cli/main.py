@@ -68,6 +68,8 @@ def _register_commands() -> None:
     app.command("symbolize")(symbolize.symbolize_command)
     from cli import plot
     app.command("plot")(plot.plot_command)
+    from cli import compare
+    app.command("compare")(compare.compare_command)
 
 
 _register_commands()
