@@ -12,6 +12,17 @@ FORCING_MODES = ("gtf", "sparse")
 ALPHA_SCHEDULES = ("constant", "annealing", "adaptive")
 VALIDATION_METRICS = ("prediction", "dstsp", "dh")
 
+# Options whose default depends on the model, each following that model's
+# paper: the AL-RNN paper trains with sparse teacher forcing (τ = 16) and
+# Gaussian input noise of 0.05; the GTF paper trains the shPLRNN with
+# adaptive GTF starting from α = 1. A constant α defaults to 0.1.
+MODEL_DEFAULTS = {
+    "alrnn": {"forcing": "sparse", "input_noise": 0.05},
+    "shplrnn": {"forcing": "gtf", "input_noise": 0.0},
+}
+ADAPTIVE_ALPHA_START = 1.0
+CONSTANT_ALPHA = 0.1
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -19,7 +30,11 @@ class TrainConfig:
 
     Defaults follow the AL-RNN (NeurIPS 2024) and GTF (ICML 2023) papers:
     batches of 16 subsequences of 200 steps, 50 batches per epoch, RAdam with
-    a learning rate decayed exponentially per epoch from 1e-3 to 1e-5.
+    a learning rate decayed exponentially per epoch from 1e-3 to 1e-5. The
+    forcing follows each model's paper (`MODEL_DEFAULTS`): sparse forcing
+    with τ = 16 and input noise 0.05 for the AL-RNN, adaptive GTF from α = 1
+    for the shPLRNN. Options left at None are resolved to those defaults on
+    construction, so a stored configuration holds concrete values.
 
     Attributes:
         model: "alrnn" or "shplrnn".
@@ -37,11 +52,12 @@ class TrainConfig:
         gradient_clip: maximum gradient norm; 0 disables clipping.
         input_noise: standard deviation of Gaussian noise added to the
             observations used for forcing (not to the targets), in
-            standardised units; 0 disables it.
-        forcing: "gtf" (generalized teacher forcing) or "sparse".
+            standardised units; 0 disables it. Default per model.
+        forcing: "gtf" (generalized teacher forcing) or "sparse". Default
+            per model.
         alpha_schedule: "constant", "annealing" or "adaptive" (GTF only).
-        alpha: α of the constant schedule, and the starting α of the
-            adaptive one.
+        alpha: α of the constant schedule (default 0.1), and the starting α
+            of the adaptive one (default 1).
         alpha_start, alpha_end: ends of the annealing schedule.
         adaptive_interval: batches between Jacobian-norm estimates.
         adaptive_gamma: decay factor γ of the adaptive schedule.
@@ -71,10 +87,10 @@ class TrainConfig:
     learning_rate_start: float = 1e-3
     learning_rate_end: float = 1e-5
     gradient_clip: float = 0.0
-    input_noise: float = 0.0
-    forcing: str = "gtf"
+    input_noise: float | None = None
+    forcing: str | None = None
     alpha_schedule: str = "adaptive"
-    alpha: float = 0.0
+    alpha: float | None = None
     alpha_start: float = 0.5
     alpha_end: float = 0.05
     adaptive_interval: int = 5
@@ -90,8 +106,19 @@ class TrainConfig:
     fast_path: str = "auto"
 
     def __post_init__(self) -> None:
+        self._resolve_model_defaults()
         self._check_choices()
         self._check_numbers()
+
+    def _resolve_model_defaults(self) -> None:
+        # A frozen dataclass: the resolved values are set once, here, so that
+        # the stored configuration always holds concrete values.
+        defaults = MODEL_DEFAULTS.get(self.model, MODEL_DEFAULTS["alrnn"])
+        for name in ("forcing", "input_noise"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, defaults[name])
+        if self.alpha is None:
+            object.__setattr__(self, "alpha", ADAPTIVE_ALPHA_START if self.alpha_schedule == "adaptive" else CONSTANT_ALPHA)
 
     def _check_choices(self) -> None:
         choices = {
