@@ -7,7 +7,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dsr.errors import InputError
-from dsr.plotting._style import DATA_COLOUR, MODEL_COLOUR, figure_title, new_figure, padded_limits
+from dsr.plotting._style import DATA_COLOUR, MODEL_COLOUR, clip_to_limits, figure_title, new_figure, view_limits
 from dsr.plotting.projections import Projection, draws_points, projection_for
 
 # Samples drawn per panel; longer trajectories are cut to their first samples.
@@ -35,7 +35,8 @@ def attractor_figure(data: np.ndarray, free_run: np.ndarray, variables: tuple[st
     The projection (`projections.projection_for`) is chosen on the data; with
     more than three variables it is the data's first three principal
     components. Both panels share axis limits, so a shrunken or inflated free
-    run shows as such. A free run whose spread is below 1 % of the data's
+    run shows as such. The limits span at most three times the data's range,
+    and a note gives the share of a free run that reaches beyond them. A free run whose spread is below 1 % of the data's
     (a fixed point, or a tiny cycle) is drawn as large points with a note,
     because a line that short would be invisible.
     """
@@ -50,7 +51,7 @@ def attractor_figure(data: np.ndarray, free_run: np.ndarray, variables: tuple[st
     data_coordinates = projection.apply(data[:max_points])
     model_coordinates = projection.apply(free_run[:max_points])
     as_points = draws_points(data_coordinates) if style == "auto" else style == "points"
-    limits = [padded_limits(data_coordinates[:, i], model_coordinates[:, i]) for i in range(data_coordinates.shape[1])]
+    limits, outside = view_limits(data_coordinates, model_coordinates)
 
     three_d = data_coordinates.shape[1] == 3
     figure = new_figure(12.0, 6.0 if three_d else 5.5)
@@ -67,6 +68,8 @@ def attractor_figure(data: np.ndarray, free_run: np.ndarray, variables: tuple[st
         axes.legend(loc="upper left", fontsize="small")
         if is_model and collapsed:
             _note(axes, "spread below 1 % of the data's", three_d)
+        if is_model and outside > 0:
+            _note(axes, f"{100 * outside:.0f} % of the free run lies outside these axes", three_d)
     figure.suptitle(figure_title(title, subtitle))
     return figure
 
@@ -86,11 +89,12 @@ def _spread(coordinates: np.ndarray) -> float:
 
 def _draw(axes: Axes, coordinates: np.ndarray, colour: str, label: str, as_points: bool, large: bool = False) -> None:
     columns = [coordinates[:, i] for i in range(coordinates.shape[1])]
+    clip = clip_to_limits(axes)
     if as_points:
         axes.scatter(*columns, s=30.0 if large else 1.0, color=colour, alpha=0.6, linewidths=0, label=label,
-                     rasterized=True)
+                     rasterized=True, **clip)
     else:
-        axes.plot(*columns, color=colour, linewidth=0.4, alpha=0.8, label=label)
+        axes.plot(*columns, color=colour, linewidth=0.4, alpha=0.8, label=label, **clip)
 
 
 def _note(axes: Axes, text: str, three_d: bool) -> None:

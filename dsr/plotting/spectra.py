@@ -14,9 +14,9 @@ from dsr.plotting._style import (
 DEFAULT_VARIABLES = 3
 
 # The automatic frequency axis ends at twice the frequency below which the
-# data's spectrum contains this share of its power (in every shown variable), so
-# the decay of the spectrum stays in view; spectra of finely sampled flows
-# otherwise crowd into the first few percent of the axis.
+# data's spectrum contains this share of its power (in every shown variable),
+# so the decay of the spectrum stays in view. Spectra of finely sampled flows
+# would otherwise crowd into the first few percent of the axis.
 _POWER_SHARE = 0.99
 _AXIS_MARGIN = 2.0
 
@@ -70,7 +70,7 @@ def power_spectrum_figure(data: np.ndarray, free_run: np.ndarray, dt: float, tim
         axes.set_xlim(0.0, upper)
         axes.grid(alpha=0.3)
     axes_list[0].set_ylabel("normalised power (each spectrum sums to 1)")
-    axes_list[0].set_ylim(*_log_limits(data_spectra[in_range]))
+    axes_list[0].set_ylim(*_log_limits(data_spectra[in_range], model_spectra[in_range]))
     axes_list[0].legend(loc="upper right", fontsize="small")
     detail = f"{length:,} samples each, Gaussian smoothing σ = {smoothing_sigma:g} bins (as in D_H)"
     figure.suptitle(figure_title(title, f"{subtitle}, {detail}" if subtitle else detail))
@@ -84,17 +84,20 @@ def _automatic_max_frequency(frequencies: np.ndarray, spectra: np.ndarray) -> fl
     return float(min(_AXIS_MARGIN * max(ends), frequencies[-1])) if max(ends) > 0 else float(frequencies[-1])
 
 
-def _log_limits(spectra: np.ndarray) -> tuple[float, float]:
-    """Return y limits from the data's spectra: a decade below their smallest value, at most eight decades below the peak.
+def _log_limits(data_spectra: np.ndarray, model_spectra: np.ndarray) -> tuple[float, float]:
+    """Return y limits: up to twice the highest value of either spectrum, down to a decade below the data's lowest.
 
+    The bottom follows the data alone, at most eight decades below the top.
     The free run's spectrum may drop far lower, for example a fixed point's,
     which has almost no power at high frequencies. Its curve then leaves the
     axes at the bottom, and the data's curve keeps its height.
     """
-    values = np.ravel(spectra)
-    values = values[values > 0]
-    if not values.size:
+    data_values = np.ravel(data_spectra)
+    data_values = data_values[data_values > 0]
+    model_values = np.ravel(model_spectra)
+    model_values = model_values[np.isfinite(model_values) & (model_values > 0)]
+    if not data_values.size:
         return 1e-12, 1.0
-    high = float(values.max())
-    low = max(float(values.min()) / 10.0, high * 1e-8)
+    high = max(float(data_values.max()), float(model_values.max()) if model_values.size else 0.0)
+    low = max(float(data_values.min()) / 10.0, high * 1e-8)
     return low, high * 2.0

@@ -82,9 +82,11 @@ def subregion_attractor_figure(points: np.ndarray, symbols: np.ndarray, labels: 
         labels: (K,) bit-string label of each symbol ("01": first ReLU unit
             off, second on), as `dsr.analysis.symbols.Alphabet.labels`.
         reference: the data (T', N), optional. The projection is then chosen
-            on it, as in the attractor figure, and the axis limits cover it
-            too, so that both figures show the same view. A free run whose
-            spread is below 1 % of the reference's is drawn with large points.
+            on it, as in the attractor figure, so that both figures show the
+            same view. The axis limits follow the free run alone, because this
+            figure shows how the model's own attractor is pieced together. A
+            free run whose spread is below 1 % of the reference's is drawn
+            with large points.
         variables, units: names and units for the axis labels.
         max_colours: subregions with a colour of their own; the rest are grey.
         max_points: states drawn, from the first; the visit shares in the
@@ -127,7 +129,7 @@ def subregion_attractor_figure(points: np.ndarray, symbols: np.ndarray, labels: 
         setters.append((axes.set_zlabel, axes.set_zlim))
     for index, ((set_label, set_limits), label) in enumerate(zip(setters, projection.labels)):
         set_label(label)
-        set_limits(*padded_limits(coordinates[:, index], reference_coordinates[:, index]))
+        set_limits(*padded_limits(coordinates[:, index]))
     legend_title = "subregion (symbol number)" if numbered else "subregion (ReLU units on = 1)"
     legend = axes.legend(title=legend_title, loc="center left", bbox_to_anchor=(1.05, 0.5), fontsize="small",
                          markerscale=1 if collapsed else 5)

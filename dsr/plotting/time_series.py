@@ -6,7 +6,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dsr.errors import InputError
-from dsr.plotting._style import DATA_COLOUR, MODEL_COLOUR, figure_title, new_figure, time_axis_label, variable_label
+from dsr.plotting._style import (
+    DATA_COLOUR, MODEL_COLOUR, figure_title, new_figure, time_axis_label, variable_label, view_limits,
+)
 
 # Defaults: the first three variables over 2,000 steps (20 time units, about 25 Lorenz-63 loops, at dt = 0.01).
 DEFAULT_VARIABLES = 3
@@ -31,7 +33,9 @@ def time_series_figure(data: np.ndarray, free_run: np.ndarray, dt: float, time_u
 
     A free run from the data's first sample follows it for a few Lyapunov
     times and then separates. After that, a good model still keeps the
-    data's amplitudes and time scales.
+    data's amplitudes and time scales. The y axes span at most three times
+    the data's range, so a growing free run does not flatten the data. A
+    note gives the share of steps where the free run leaves the axes.
     """
     data = np.asarray(data, dtype=np.float64)
     free_run = np.asarray(free_run, dtype=np.float64)
@@ -55,6 +59,11 @@ def time_series_figure(data: np.ndarray, free_run: np.ndarray, dt: float, time_u
                   label="free run from the first data sample")
         axes.set_ylabel(variable_label(names[index], unit_names[index]))
         axes.set_xlim(time[0], time[-1])
+        (limits,), outside = view_limits(data[:length, index:index + 1], free_run[:length, index:index + 1])
+        axes.set_ylim(*limits)
+        if outside > 0:
+            axes.text(0.01, 0.03, f"the free run leaves the axes in {100 * outside:.0f} % of the steps",
+                      transform=axes.transAxes, color=MODEL_COLOUR, fontsize="small")
         axes.grid(alpha=0.3)
     axes_list[0].legend(loc="upper right", fontsize="small", ncols=2)
     axes_list[-1].set_xlabel(time_axis_label(time_unit, dt))

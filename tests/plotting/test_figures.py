@@ -11,6 +11,7 @@ from dsr.plotting import (
     attractor_figure, lyapunov_convergence_figure, power_spectrum_figure, subregion_attractor_figure,
     time_series_figure, training_curves_figure, transition_graph_figure,
 )
+from dsr.plotting._style import view_limits
 from dsr.plotting.projections import decorrelation_delay, principal_components, projection_for
 from dsr.plotting.subregions import OTHER_COLOUR, display_labels, subregion_colours
 from tests.plotting.images import assert_readable_png
@@ -70,6 +71,24 @@ def test_attractor_collapsed_free_run_is_noted():
     assert any("spread below 1 %" in text for text in texts)
 
 
+def test_attractor_overshooting_free_run_keeps_data_readable():
+    """A free run 1000 times larger than the data: the axes span at most 3 times the data's range, with a note."""
+    data = curve()
+    figure = attractor_figure(data, 1000.0 * curve(phase=0.5))
+    low, high = figure.axes[0].get_xlim()
+    data_span = 1.1 * (data[:, 0].max() - data[:, 0].min())
+    assert high - low == pytest.approx(3.0 * data_span, rel=0.01)
+    notes = [text.get_text() for text in figure.axes[1].texts]
+    assert any("of the free run lies outside these axes" in note for note in notes)
+
+
+def test_view_limits_cover_moderate_overshoot():
+    data = np.column_stack([np.linspace(0.0, 1.0, 100)])
+    limits, outside = view_limits(data, 1.5 * data)
+    assert limits[0] == pytest.approx((-0.075, 1.575))
+    assert outside == 0.0
+
+
 def test_attractor_rejects_mismatched_or_diverged():
     with pytest.raises(InputError, match="variables"):
         attractor_figure(curve(), curve(n_variables=2))
@@ -113,6 +132,15 @@ def test_time_series_axes_in_time_units(tmp_path):
     assert len(figure.axes[0].get_legend().get_texts()) == 2
     assert "1 more variable not shown" in figure.get_suptitle()
     render(figure, tmp_path / "time_series.png")
+
+
+def test_time_series_growing_free_run_noted():
+    data = curve(1000, 2)
+    growing = data * np.exp(0.01 * np.arange(1000))[:, None]
+    figure = time_series_figure(data, growing, dt=0.01)
+    low, high = figure.axes[0].get_ylim()
+    assert high - low < 3.5 * (data[:, 0].max() - data[:, 0].min())
+    assert any("leaves the axes" in text.get_text() for text in figure.axes[0].texts)
 
 
 def test_time_series_of_a_map_in_steps():
