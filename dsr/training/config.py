@@ -63,9 +63,11 @@ class TrainConfig:
         adaptive_gamma: decay factor γ of the adaptive schedule.
         forcing_interval: τ of sparse teacher forcing, in steps.
         validation_interval: epochs between validation scores.
-        validation_metric: "prediction" (free-run MSE over
-            `validation_horizon` steps), "dstsp" or "dh" (on a free run as
-            long as the validation part).
+        validation_metric: "dstsp" (default) or "dh" on a free run as long
+            as the validation part, or "prediction" (free-run MSE over
+            `validation_horizon` steps). The default selects checkpoints by
+            the attractor's geometry, because a small prediction error does
+            not rule out a free run that settles on a fixed point.
         validation_horizon: steps of the prediction score.
         checkpoint_interval: epochs between checkpoints.
         keep_checkpoints: numbered checkpoints kept (the best one is kept besides).
@@ -97,7 +99,7 @@ class TrainConfig:
     adaptive_gamma: float = 0.999
     forcing_interval: int = 16
     validation_interval: int = 25
-    validation_metric: str = "prediction"
+    validation_metric: str = "dstsp"
     validation_horizon: int = 25
     checkpoint_interval: int = 25
     keep_checkpoints: int = 3
