@@ -27,6 +27,7 @@ def plot_command(
     lyapunov_steps: Annotated[int, typer.Option("--lyapunov-steps", help="Steps of the QR Lyapunov computation, used only when the run has no stored `dsr evaluate` result for these parameters.")] = 20_000,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG files in dots per inch.")] = 150,
     which: Annotated[str, typer.Option("--parameters", help="best (by validation score) or latest parameters.")] = "best",
+    force: Annotated[bool, typer.Option("--force", help="Replace figure files of the same names in the output folder.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the written files as JSON on standard output.")] = False,
 ) -> None:
     """Draw the figures of a trained run and write them as PNG or PDF files.
@@ -38,8 +39,8 @@ def plot_command(
     variables), the power spectra, the attractor coloured by subregion, and
     the subregion transition graph. The training curves come from the run's
     history, and the Lyapunov convergence from the stored `dsr evaluate`
-    result, or is computed when there is none. Existing figures of the same
-    name are replaced.
+    result, or is computed when there is none. Existing figure files of the
+    same names are replaced only with --force.
 
     Examples:
       dsr plot runs/l63
@@ -54,7 +55,7 @@ def plot_command(
     )
     trained = load_run(run, which=which)
     dataset = trained.load_dataset(data) if data is not None else None
-    written = write_run_figures(trained, output, format_, dataset=dataset, options=options)
+    written = write_run_figures(trained, output, format_, dataset=dataset, options=options, overwrite=force)
     missing = [kind for kind in options.kinds if kind not in written]
 
     if json_:

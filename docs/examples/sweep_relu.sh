@@ -79,7 +79,7 @@ run_task() {
     fi
     "$DSR" evaluate "$folder" ${EVALUATE_ARGS[@]+"${EVALUATE_ARGS[@]}"}
     if [[ "$PLOT" == 1 ]]; then
-        "$DSR" plot "$folder" --figures training,attractor,power_spectrum,subregions
+        "$DSR" plot "$folder" --figures training,attractor,power_spectrum,subregions --force
     fi
 }
 

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from dsr.atomic import atomic_path
 from dsr.data.dataset import Dataset
-from dsr.errors import InputError, NumericalError
+from dsr.errors import InputError, NumericalError, OutputExistsError
 from dsr.plotting._style import DEFAULT_DPI
 from dsr.plotting.attractor import attractor_figure
 from dsr.plotting.lyapunov_convergence import lyapunov_convergence_figure
@@ -266,11 +266,12 @@ class RunFigures:
 
 
 def write_run_figures(run: Run, folder: str | Path | None = None, format: str = "png",
-                      dataset: Dataset | None = None, options: FigureOptions | None = None) -> dict[str, Path]:
+                      dataset: Dataset | None = None, options: FigureOptions | None = None,
+                      overwrite: bool = True) -> dict[str, Path]:
     """Write the figures of `run` to `folder` (default RUN/figures) and return their paths by kind.
 
-    Files are named KIND.FORMAT (for example attractor.png) and replace
-    earlier ones atomically. A figure that cannot be made is logged as a
+    Files are named KIND.FORMAT (for example attractor.png) and are written
+    atomically. A figure that cannot be made is logged as a
     warning and left out of the result: every figure but the training curves
     when the free run diverges, and the subregion figures of a model without
     ReLU units.
@@ -282,6 +283,9 @@ def write_run_figures(run: Run, folder: str | Path | None = None, format: str = 
         dataset: the dataset to compare with; by default the run's own,
             checked against its fingerprint.
         options: which figures and their settings.
+        overwrite: replace existing files of the same names. When false,
+            an existing file raises OutputExistsError before any figure is
+            drawn.
     """
     if format not in FORMATS:
         raise InputError(f"Unknown figure format {format!r}; choose png or pdf.")
@@ -289,6 +293,12 @@ def write_run_figures(run: Run, folder: str | Path | None = None, format: str = 
     folder = Path(folder) if folder is not None else run.folder / FIGURES_FOLDER
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder; choose another output folder with -o.")
+    existing = [folder / f"{kind}.{format}" for kind in options.kinds if (folder / f"{kind}.{format}").exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{', '.join(str(path) for path in existing)}: exist already. Pass --force to replace them, "
+            "or choose another folder with -o."
+        )
     folder.mkdir(parents=True, exist_ok=True)
 
     kinds = list(options.kinds)

@@ -40,7 +40,8 @@ def power_spectrum_figure(data: np.ndarray, free_run: np.ndarray, dt: float, tim
             frequency below which the data contains 99 % of its power.
 
     Each spectrum is z-scored and sums to 1, so the curves compare shapes,
-    not amplitudes, exactly as D_H does.
+    not amplitudes, exactly as D_H does. A constant variable (a free run on
+    a fixed point) has no spectrum, and its panel shows a note instead.
     """
     data = np.asarray(data, dtype=np.float64)
     free_run = np.asarray(free_run, dtype=np.float64)
@@ -48,12 +49,14 @@ def power_spectrum_figure(data: np.ndarray, free_run: np.ndarray, dt: float, tim
         raise InputError(f"Data and free run must have shapes (T, N) with the same N, got {data.shape} and {free_run.shape}.")
     if n_variables < 1:
         raise InputError(f"Show at least 1 variable, got {n_variables}.")
+    if not (np.all(np.isfinite(data)) and np.all(np.isfinite(free_run))):
+        raise InputError("Data and free run must be finite; a diverged free run has no spectrum.")
     if max_frequency is not None and not max_frequency > 0:
         raise InputError(f"The maximum frequency must be positive, got {max_frequency}.")
     length = min(len(data), len(free_run))
     count = min(n_variables, data.shape[1])
-    frequencies, data_spectra = power_spectrum(data[:length, :count], smoothing_sigma, dt)
-    _, model_spectra = power_spectrum(free_run[:length, :count], smoothing_sigma, dt)
+    frequencies, data_spectra = _spectra(data[:length, :count], smoothing_sigma, dt)
+    _, model_spectra = _spectra(free_run[:length, :count], smoothing_sigma, dt)
     upper = max_frequency if max_frequency is not None else _automatic_max_frequency(frequencies, data_spectra)
     in_range = (frequencies > 0) & (frequencies <= upper)
     names = tuple(variables) if variables else tuple(f"x{i + 1}" for i in range(data.shape[1]))
@@ -65,6 +68,10 @@ def power_spectrum_figure(data: np.ndarray, free_run: np.ndarray, dt: float, tim
         axes.semilogy(frequencies[in_range], data_spectra[in_range, index], color=DATA_COLOUR, linewidth=1.2, label="data")
         axes.semilogy(frequencies[in_range], model_spectra[in_range, index], color=MODEL_COLOUR, linewidth=1.2,
                       alpha=0.85, label="free run")
+        for what, spectra in (("data", data_spectra), ("free run", model_spectra)):
+            if np.all(np.isnan(spectra[:, index])):
+                axes.text(0.5, 0.5 if what == "data" else 0.4, f"{what} constant: no spectrum", ha="center",
+                          transform=axes.transAxes, color=DATA_COLOUR if what == "data" else MODEL_COLOUR)
         axes.set_title(variable_label(names[index]))
         axes.set_xlabel(f"frequency (cycles per {unit})")
         axes.set_xlim(0.0, upper)
@@ -77,11 +84,27 @@ def power_spectrum_figure(data: np.ndarray, free_run: np.ndarray, dt: float, tim
     return figure
 
 
+def _spectra(series: np.ndarray, smoothing_sigma: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return `power_spectrum` of each column, with NaN columns for constant ones (a free run on a fixed point)."""
+    spectra = np.full((series.shape[0] // 2 + 1, series.shape[1]), np.nan)
+    frequencies = np.fft.rfftfreq(series.shape[0], d=dt)
+    for column in range(series.shape[1]):
+        # power_spectrum rejects a constant column, also one whose values differ
+        # only by round-off, so each column is tried on its own.
+        try:
+            frequencies, spectra[:, column] = power_spectrum(series[:, column], smoothing_sigma, dt)
+        except InputError:
+            continue
+    return frequencies, spectra
+
+
 def _automatic_max_frequency(frequencies: np.ndarray, spectra: np.ndarray) -> float:
     cumulative = np.cumsum(spectra, axis=0)
     ends = [frequencies[min(np.searchsorted(cumulative[:, i], _POWER_SHARE), len(frequencies) - 1)]
-            for i in range(spectra.shape[1])]
-    return float(min(_AXIS_MARGIN * max(ends), frequencies[-1])) if max(ends) > 0 else float(frequencies[-1])
+            for i in range(spectra.shape[1]) if not np.isnan(cumulative[-1, i])]
+    if not ends or max(ends) <= 0:
+        return float(frequencies[-1])
+    return float(min(_AXIS_MARGIN * max(ends), frequencies[-1]))
 
 
 def _log_limits(data_spectra: np.ndarray, model_spectra: np.ndarray) -> tuple[float, float]:
@@ -93,7 +116,7 @@ def _log_limits(data_spectra: np.ndarray, model_spectra: np.ndarray) -> tuple[fl
     axes at the bottom, and the data's curve keeps its height.
     """
     data_values = np.ravel(data_spectra)
-    data_values = data_values[data_values > 0]
+    data_values = data_values[np.isfinite(data_values) & (data_values > 0)]
     model_values = np.ravel(model_spectra)
     model_values = model_values[np.isfinite(model_values) & (model_values > 0)]
     if not data_values.size:

@@ -169,6 +169,15 @@ def test_power_spectrum_frequency_limit():
         power_spectrum_figure(curve(), curve(), dt=0.01, max_frequency=0.0)
 
 
+def test_power_spectrum_of_constant_free_run():
+    """A free run resting on a fixed point has constant variables; their panels say so instead of failing."""
+    data = curve(n_variables=2)
+    fixed_point = np.column_stack([data[:, 0], np.full(len(data), 0.3)])
+    figure = power_spectrum_figure(data, fixed_point, dt=0.01)
+    assert [text.get_text() for text in figure.axes[1].texts] == ["free run constant: no spectrum"]
+    assert len(figure.axes[0].texts) == 0
+
+
 def history(epochs=40):
     epoch = np.arange(1, epochs + 1, dtype=float)
     validation = np.full(epochs, np.nan)

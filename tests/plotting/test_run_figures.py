@@ -139,6 +139,11 @@ def test_plot_command_table_and_bad_input(evaluated_run, tmp_path, dsr_cli):
     assert result.exit_code == 0, result.stderr
     assert "training" in result.stdout
     assert (tmp_path / "training.png").is_file()
+    again = dsr_cli("plot", evaluated_run, "-o", tmp_path, "--figures", "training,lyapunov", "--dpi", DPI)
+    assert again.exit_code == 2
+    assert "training.png: exist already" in again.stderr
+    assert not (tmp_path / "lyapunov.png").exists()
+    assert dsr_cli("plot", evaluated_run, "-o", tmp_path, "--figures", "training", "--dpi", DPI, "--force").exit_code == 0
     assert dsr_cli("plot", evaluated_run, "--figures", "nonsense").exit_code == 2
     assert dsr_cli("plot", evaluated_run, "--format", "svg", "-o", tmp_path).exit_code == 2
     missing = dsr_cli("plot", tmp_path / "no_run")
