@@ -266,6 +266,12 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
     except OSError:
         raise FormatError(f"{run_file}: not a readable HDF5 file.") from None
     with handle:
+        # The format name of dsr.mixer.storage, spelled out to keep this module free of the mixer package.
+        if handle.attrs.get("format") == "dsr-mixer-run":
+            raise InputError(
+                f"{folder}: this is a MixER run, which holds one model per environment; use "
+                "dsr.mixer.load_mixer_run(folder).environment_run(NAME), or --environment NAME on the command line."
+            )
         check_format(run_file, handle, RUN_FORMAT, RUN_FORMAT_VERSION)
         config = TrainConfig.from_dict(read_json(handle["config"], "train"))
         model_config = read_json(handle["config"], "model")

@@ -1,0 +1,88 @@
+"""Training MixER into a run folder: create the run, train, and save the state as it comes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from dsr.mixer.config import MixerConfig
+from dsr.mixer.environments import load_environments
+from dsr.mixer.storage import create_mixer_run, save_mixer_state
+from dsr.mixer.training import MixerCallbacks, MixerState, MixerTrainer
+from dsr.runs.run import LOG_FILE, RUN_FILE
+
+logger = logging.getLogger(__name__)
+
+STATUS_OF_REASON = {"checkpoint": "running", "final": "completed", "interrupted": "interrupted",
+                    "diverged": "diverged"}
+
+
+@dataclass
+class MixerSummary:
+    """The outcome of `train_mixer_run`, for the caller to report.
+
+    Attributes:
+        folder: the run folder.
+        environments: the environment names, in run order.
+        routing: the expert of each environment at the end.
+        outer_steps: outer steps trained.
+        final_loss: (E,) each environment's GTF loss under its expert at the end.
+        seconds: wall time of the training loop.
+        rollout: "fused" or "vmap".
+    """
+
+    folder: Path
+    environments: list[str]
+    routing: list[int]
+    outer_steps: int
+    final_loss: list[float]
+    seconds: float
+    rollout: str
+
+
+def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: MixerConfig | None = None,
+                    force: bool = False,
+                    on_outer_step: Callable[[MixerTrainer, dict], None] | None = None) -> MixerSummary:
+    """Train MixER on datasets (one per environment, or folders of them) into a run folder.
+
+    Raises InputError for bad input (OutputExistsError for an existing run
+    without `force`), NumericalError when training diverges and
+    TrainingInterrupted on Ctrl-C; in the last two cases run.h5 keeps the
+    state of the last finished outer step.
+    """
+    folder = Path(folder)
+    config = config or MixerConfig()
+    environments = load_environments(dataset_paths, config.normalization)
+    trainer = MixerTrainer(config, environments)
+    create_mixer_run(folder, config, environments, force=force)
+
+    def on_state(state: MixerState, reason: str) -> None:
+        save_mixer_state(folder, state, STATUS_OF_REASON[reason])
+        logger.info("saved the %s state after outer step %d to %s", reason, state.outer_step, folder / RUN_FILE)
+
+    handler = _attach_log_file(folder / LOG_FILE)
+    started = time.perf_counter()
+    try:
+        final = trainer.run(MixerCallbacks(on_outer_step=on_outer_step, on_state=on_state))
+    finally:
+        logging.getLogger("dsr").removeHandler(handler)
+        handler.close()
+
+    losses = final.history["loss"][-1] if final.history["loss"] else np.full(len(environments), np.nan)
+    return MixerSummary(folder=folder, environments=[env.name for env in environments],
+                        routing=[int(k) for k in final.routing], outer_steps=final.outer_step,
+                        final_loss=[float(v) for v in losses], seconds=time.perf_counter() - started,
+                        rollout=final.implementation)
+
+
+def _attach_log_file(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger("dsr").addHandler(handler)
+    return handler

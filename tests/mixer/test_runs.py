@@ -1,0 +1,117 @@
+"""MixER run folders: training, the documented format, loading, baselines and adaptation."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from dsr.errors import InputError, OutputExistsError
+from dsr.mixer import MixerConfig, adapt_context, load_mixer_run, new_environment, store_adaptation, train_mixer_run
+from dsr.models import ShallowPLRNN
+from dsr.runs import load_run
+from tests.format_walk import documented_names, written_names
+
+TINY = dict(outer_steps=3, gate_warmup=1, context_steps=2, model_steps=2, hidden_dim=6, sequence_length=10,
+            batch_size=3, gate_batch_size=2, environments_per_batch=2, validation_interval=2, checkpoint_interval=2,
+            validation_horizon=5)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, datasets):
+    folder = tmp_path_factory.mktemp("runs") / "family"
+    summary = train_mixer_run([datasets[0]], folder, MixerConfig(**TINY))
+    return folder, summary
+
+
+def test_training_summary(trained):
+    folder, summary = trained
+    assert summary.outer_steps == 3
+    assert len(summary.environments) == 4
+    assert len(summary.routing) == 4
+    assert set(summary.routing) <= {0, 1}
+
+
+def test_run_file_fully_documented(trained):
+    """Every group, dataset and attribute of a MixER run.h5 is in docs/formats.md (parameter names folded)."""
+    folder, _ = trained
+    names = {re.sub(r"^/experts/<index>/.+$", "/experts/<index>/<parameter>", name)
+             for name in written_names(folder / "run.h5", json_attributes=())}
+    undocumented = names - documented_names()
+    assert not undocumented, f"written but not in docs/formats.md: {sorted(undocumented)}"
+
+
+def test_loaded_run_has_histories(trained):
+    folder, _ = trained
+    run = load_mixer_run(folder)
+    assert run.status == "completed"
+    assert [r.kind for r in run.environments] == ["training"] * 4
+    routing = run.routing_history
+    # Outer step 1 is the warm-up (one record), then a gate update after each of 2 × 4 inner steps.
+    assert routing["routing"].shape == (1 + 8, 4)
+    assert routing["assignment"].shape == (1 + 8, 2)
+    np.testing.assert_array_equal(routing["routing"][0], 0)
+    np.testing.assert_array_equal(routing["routing"][-1], [r.expert for r in run.environments])
+    assert run.curves["loss_matrix"].shape == (3, 4, 2)
+    assert run.curves["contexts"].shape == (3, 4, 4)
+    assert run.curves["validation"].shape == (2, 4)
+
+
+def test_environment_model_is_ordinary(trained):
+    folder, _ = trained
+    run = load_mixer_run(folder)
+    name = run.names[2]
+    model = run.environment_model(name)
+    assert isinstance(model, ShallowPLRNN)
+    environment_run = run.environment_run(name)
+    assert environment_run.model.hidden_dim == 6
+    assert environment_run.load_dataset().name == name
+
+
+def test_load_run_rejects_mixer_run(trained):
+    with pytest.raises(InputError, match="MixER run.*--environment"):
+        load_run(trained[0])
+
+
+def test_existing_run_not_overwritten(trained, datasets):
+    with pytest.raises(OutputExistsError, match="--force"):
+        train_mixer_run([datasets[0]], trained[0], MixerConfig(**TINY))
+
+
+@pytest.mark.parametrize("options", [{"gate": "naive"}, {"experts": 1}])
+def test_baselines_train(tmp_path, datasets, options):
+    summary = train_mixer_run([datasets[0]], tmp_path / "run", MixerConfig(**{**TINY, **options}))
+    run = load_mixer_run(tmp_path / "run")
+    assert run.routing_history["routing"].shape == (3, 4), "one routing record per outer step"
+    if options.get("experts") == 1:
+        assert summary.routing == [0, 0, 0, 0]
+
+
+def test_more_experts_than_environments(tmp_path, datasets):
+    with pytest.raises(InputError, match="at least 5 environments"):
+        train_mixer_run([datasets[0]], tmp_path / "run", MixerConfig(**{**TINY, "experts": 5}))
+
+
+def test_adaptation_is_stored_as_environment(tmp_path, trained, datasets):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(trained[0], folder)
+    run = load_mixer_run(folder)
+    environment = new_environment(run, datasets[1], name="new")
+    adaptation = adapt_context(run, environment, steps=5)
+    routed = run.gate.route(torch.as_tensor(adaptation.context[None], dtype=torch.float32))
+    assert adaptation.expert == int(routed[0])
+    assert adaptation.start in ["zero", *run.names]
+    assert len(adaptation.loss_curve) == 5
+    store_adaptation(run, adaptation, 5, 1e-2)
+
+    reloaded = load_mixer_run(folder)
+    record = reloaded.environment("new")
+    assert record.kind == "adapted"
+    assert record.expert == adaptation.expert
+    np.testing.assert_allclose(record.context, adaptation.context)
+    with pytest.raises(OutputExistsError, match="--force"):
+        new_environment(reloaded, datasets[1], name="new")
+    with pytest.raises(OutputExistsError, match="training environment"):
+        new_environment(reloaded, datasets[1], name=reloaded.names[0])
