@@ -29,6 +29,7 @@ def evaluate_command(
     lyapunov_steps: Annotated[int, typer.Option("--lyapunov-steps", help="Steps of the model's QR Lyapunov computation.")] = 100_000,
     data_lyapunov_points: Annotated[int, typer.Option("--rosenstein-points", help="Samples for the Rosenstein λ1 estimates of data and free run; 0 skips them.")] = 10_000,
     which: Annotated[str, typer.Option("--parameters", help="best (by validation score) or latest parameters.")] = "best",
+    environment: Annotated[Optional[str], typer.Option("--environment", help="MixER run: evaluate only this environment (default: every environment, one table).", show_default=False)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON on standard output.")] = False,
 ) -> None:
     """Score a reconstruction: attractor geometry, power spectra, prediction error, Lyapunov spectrum.
@@ -61,6 +62,15 @@ def evaluate_command(
         return
     if run is None:
         raise InputError("Name a run folder to evaluate, or compare two datasets with --reference A.h5 --reference B.h5.")
+
+    from dsr.mixer.storage import is_mixer_run
+
+    if is_mixer_run(run):
+        from cli.evaluate_mixer import evaluate_mixer
+
+        return evaluate_mixer(run, environment, data, part, options, json_)
+    if environment is not None:
+        raise InputError(f"--environment applies to MixER runs, and {run} is a single-model run; leave it out.")
 
     from dsr.runs import load_run
     from dsr.runs.evaluation import evaluate_run, store_evaluation

@@ -65,6 +65,8 @@ def _register_commands() -> None:
     app.command("train")(train.train_command)
     app.command("generate")(generate.generate_command)
     app.command("evaluate")(evaluate.evaluate_command)
+    from cli import adapt
+    app.command("adapt")(adapt.adapt_command)
     app.command("symbolize")(symbolize.symbolize_command)
     from cli import plot
     app.command("plot")(plot.plot_command)

@@ -36,6 +36,7 @@ def symbolize_command(
     graphml: Annotated[bool, typer.Option("--graphml/--no-graphml", help="Write the model's and the data's transition graphs as GraphML into the run folder.")] = True,
     figures: Annotated[bool, typer.Option("--figures", help="Also draw the free run coloured by subregion and the transition graph into RUN/figures.")] = False,
     which: Annotated[str, typer.Option("--parameters", help="best (by validation score) or latest parameters.")] = "best",
+    environment: Annotated[Optional[str], typer.Option("--environment", help="MixER run: analyse only this environment (default: every environment, one table).", show_default=False)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON on standard output instead of tables.")] = False,
 ) -> None:
     """Read a trained model as symbolic dynamics and compare it with the data.
@@ -66,6 +67,16 @@ def symbolize_command(
     )
     if top < 1:
         raise InputError(f"--top must be at least 1, got {top}.")
+    from dsr.mixer.storage import is_mixer_run
+
+    if is_mixer_run(run):
+        from cli.symbolize_mixer import symbolize_mixer
+
+        if figures:
+            raise InputError("--figures draws single-model runs only; leave it out for a MixER run.")
+        return symbolize_mixer(run, environment, data, part, options, top, graphml, json_)
+    if environment is not None:
+        raise InputError(f"--environment applies to MixER runs, and {run} is a single-model run; leave it out.")
     trained = load_run(run, which=which)
     dataset = trained.load_dataset(data)
     result = analyze_run_symbolic(trained, dataset, part or ("all" if data else "test"), options)

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli import console
+from cli.train_mixer import mixer_default
 from dsr.training.config import TrainConfig
 
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
@@ -54,6 +55,11 @@ def train_command(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seeds the initialisation, the batches and the noise." + _default("seed"), show_default=False)] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto (CUDA when present), cpu or cuda." + _default("device"), show_default=False)] = None,
     fast_path: Annotated[Optional[str], typer.Option("--fast-path", help="Fused CPU kernels: auto, on or off (plain PyTorch)." + _default("fast_path"), show_default=False)] = None,
+    experts: Annotated[Optional[int], typer.Option("--experts", help="MixER: number K of experts." + mixer_default("experts"), show_default=False)] = None,
+    context_dim: Annotated[Optional[int], typer.Option("--context-dim", help="MixER: dimension d of each environment's context vector." + mixer_default("context_dim"), show_default=False)] = None,
+    expert_model: Annotated[Optional[str], typer.Option("--expert-model", help="MixER: alrnn or shplrnn, the architecture of every expert; with --model mixer the architecture defaults are MixerConfig's (shPLRNN, M = 3, L = 40, clipped)." + mixer_default("expert_model"), show_default=False)] = None,
+    gate: Annotated[Optional[str], typer.Option("--gate", help="MixER: mixer (gate refitted by K-means and least squares) or naive (softmax gate trained by gradient descent)." + mixer_default("gate"), show_default=False)] = None,
+    mixer_option: Annotated[Optional[list[str]], typer.Option("--mixer-option", help="MixER: any other MixerConfig field as NAME=VALUE, repeatable, e.g. --mixer-option gate_warmup=100 (docs/mixer.md lists them).", show_default=False)] = None,
     threads: Annotated[int, typer.Option("--threads", help="PyTorch CPU threads. 1 is fastest for models this small; more only help for large M.")] = 1,
     seeds: Annotated[int, typer.Option("--seeds", help="Train this many models, with seeds --seed, --seed + 1, ..., in one batched computation; each goes to its own run folder OUTPUT/seed-<seed>.")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its newest checkpoint, with its stored options.")] = False,
