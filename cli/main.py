@@ -56,22 +56,23 @@ def _global_options(
 
 
 def _register_commands() -> None:
-    from cli import evaluate, generate, info, ingest, lyapunov, simulate, symbolize, train
+    # Commands import their heavy dependencies (torch, h5py) inside the
+    # command function, so `dsr --help` stays fast.
+    from cli import (adapt, compare, evaluate, generate, info, ingest, lyapunov, plot, quickstart, simulate,
+                     symbolize, train)
 
+    app.command("quickstart")(quickstart.quickstart_command)
     app.command("simulate")(simulate.simulate_command)
-    app.command("lyapunov")(lyapunov.lyapunov_command)
     app.command("ingest")(ingest.ingest_command)
     app.command("info")(info.info_command)
+    app.command("lyapunov")(lyapunov.lyapunov_command)
     app.command("train")(train.train_command)
     app.command("generate")(generate.generate_command)
     app.command("evaluate")(evaluate.evaluate_command)
-    from cli import adapt
-    app.command("adapt")(adapt.adapt_command)
     app.command("symbolize")(symbolize.symbolize_command)
-    from cli import plot
     app.command("plot")(plot.plot_command)
-    from cli import compare
     app.command("compare")(compare.compare_command)
+    app.command("adapt")(adapt.adapt_command)
 
 
 _register_commands()
