@@ -40,26 +40,27 @@ def _configs(case: str, **changes) -> list[TrainConfig]:
     return [TrainConfig(**{**TINY, **CASES[case], **changes}, seed=seed) for seed in SEEDS]
 
 
-def _models(configs) -> list:
-    return [build_model(config.model_config(OBS_DIM), torch.Generator().manual_seed(config.seed)).double()
+def _models(configs, dtype=torch.float64) -> list:
+    return [build_model(config.model_config(OBS_DIM), torch.Generator().manual_seed(config.seed)).to(dtype)
             for config in configs]
 
 
-def _in_float64(rollout):
-    """The sampler yields float32 batches; the float64 models need them cast first."""
-    return lambda model, x, *args: rollout(model, x.double(), *args)
+def _cast(rollout, dtype=torch.float64):
+    """The sampler yields float32 batches; float64 models need them cast first."""
+    return lambda model, x, *args: rollout(model, x.to(dtype), *args)
 
 
-def _single_runs(configs, parts, fast: bool):
-    rollout = _in_float64(fused_rollout if fast else forced_rollout)
-    return [Trainer(model, config, *parts, rollout=rollout).run() for model, config in zip(_models(configs), configs)]
+def _single_runs(configs, parts, fast: bool, dtype=torch.float64):
+    rollout = _cast(fused_rollout if fast else forced_rollout, dtype)
+    return [Trainer(model, config, *parts, rollout=rollout).run()
+            for model, config in zip(_models(configs, dtype), configs)]
 
 
-def _ensemble(configs, parts, fast: bool) -> EnsembleTrainer:
-    models = _models(configs)
+def _ensemble(configs, parts, fast: bool, dtype=torch.float64) -> EnsembleTrainer:
+    models = _models(configs, dtype)
     batched = FusedEnsembleRollout(models[0], len(models)) if fast else ReferenceEnsembleRollout(models[0])
     return EnsembleTrainer(models, configs, *parts, fast=fast,
-                           rollout=lambda parameters, x, *args: batched(parameters, x.double(), *args))
+                           rollout=lambda parameters, x, *args: batched(parameters, x.to(dtype), *args))
 
 
 def _assert_snapshots_equal(single, member, tolerance: float) -> None:
@@ -82,12 +83,13 @@ def _assert_snapshots_equal(single, member, tolerance: float) -> None:
         np.testing.assert_allclose(member.history[field], values, rtol=tolerance, atol=tolerance, err_msg=field)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("case", CASES)
-def test_fused_members_equal_single_runs(case, parts):
+def test_fused_members_equal_single_runs(case, dtype, parts):
     """On the fused path every member's parameters, optimizer state and history equal its single run bit for bit."""
     configs = _configs(case)
-    singles = _single_runs(configs, parts, fast=True)
-    finals = _ensemble(configs, parts, fast=True).run()
+    singles = _single_runs(configs, parts, fast=True, dtype=dtype)
+    finals = _ensemble(configs, parts, fast=True, dtype=dtype).run()
     for single, member in zip(singles, finals):
         _assert_snapshots_equal(single, member, tolerance=0.0)
 
@@ -127,7 +129,7 @@ def test_restore_continues_bit_for_bit(parts):
         _assert_snapshots_equal(expected, member, tolerance=0.0)
 
     # A member's snapshot is a single run's: a plain Trainer continues it identically.
-    single = Trainer(_models(configs[:1])[0], configs[0], *parts, rollout=_in_float64(fused_rollout))
+    single = Trainer(_models(configs[:1])[0], configs[0], *parts, rollout=_cast(fused_rollout))
     single.restore(saved[0][0])
     _assert_snapshots_equal(straight[0], single.run(), tolerance=0.0)
 
