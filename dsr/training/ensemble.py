@@ -162,7 +162,8 @@ class EnsembleTrainer:
         keep = [position for position in range(len(self.members)) if position not in set(positions)]
         self.members = [self.members[position] for position in keep]
         self.indices = [self.indices[position] for position in keep]
-        self._stack()
+        if self.members:
+            self._stack()
 
     # The loop ------------------------------------------------------------
 

@@ -161,6 +161,24 @@ def test_diverged_member_is_dropped(parts, monkeypatch):
         _assert_snapshots_equal(single, member, tolerance=0.0)
 
 
+def test_all_members_diverging_ends_run(parts, monkeypatch):
+    configs = _configs("alrnn-identity")
+    original = EnsembleTrainer.train_epoch
+
+    def diverge_all(self):
+        records = original(self)
+        with torch.no_grad():
+            self.parameters["W"].fill_(float("nan"))
+        for record in records:
+            record["loss"] = float("nan")
+        return records
+
+    monkeypatch.setattr(EnsembleTrainer, "train_epoch", diverge_all)
+    trainer = _ensemble(configs, parts, fast=True)
+    assert trainer.run() == []
+    assert [member for member, _, _ in trainer.diverged] == [0, 1, 2]
+
+
 def test_members_must_share_options(parts):
     configs = _configs("alrnn-identity")
     configs[1] = dataclasses.replace(configs[1], latent_dim=8)
