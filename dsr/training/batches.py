@@ -13,10 +13,12 @@ class SubsequenceSampler:
 
     Windows are drawn uniformly over all valid start positions of all
     trajectories (so longer trajectories contribute more), from a numpy
-    generator whose state is saved with checkpoints.
+    generator whose state is saved with checkpoints. Batches have the
+    model's dtype (float32 for training, float64 in tests of exactness).
     """
 
-    def __init__(self, trajectories: list[np.ndarray], sequence_length: int, batch_size: int, seed: int) -> None:
+    def __init__(self, trajectories: list[np.ndarray], sequence_length: int, batch_size: int, seed: int,
+                 dtype: torch.dtype = torch.float32) -> None:
         window = sequence_length + 1
         usable = [t for t in trajectories if len(t) >= window]
         if not usable:
@@ -25,7 +27,7 @@ class SubsequenceSampler:
                 f"The training data is too short for subsequences of {sequence_length} steps: the longest training "
                 f"trajectory has {longest} samples and needs at least {window}. Lower --sequence-length or give more data."
             )
-        self.data = [torch.as_tensor(t, dtype=torch.float32) for t in usable]
+        self.data = [torch.as_tensor(t, dtype=dtype) for t in usable]
         self.starts = np.array([len(t) - window + 1 for t in usable])
         self.window, self.batch_size = window, batch_size
         self.rng = np.random.default_rng(seed)

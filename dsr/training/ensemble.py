@@ -295,7 +295,7 @@ class EnsembleTrainer:
             x = member.sampler.sample()
             member_inputs = x
             if self.config.input_noise > 0:
-                noise = torch.randn(x.shape, generator=member.noise_generator).to(self.device)
+                noise = torch.randn(x.shape, generator=member.noise_generator).to(self.device, x.dtype)
                 member_inputs = x + self.config.input_noise * noise
             batches.append(x)
             inputs.append(member_inputs)

@@ -86,7 +86,9 @@ class Trainer:
         self.model = model.to(self.device)
         self.valid_parts = valid_parts
         self.rollout = rollout
-        self.sampler = SubsequenceSampler(train_parts, config.sequence_length, config.batch_size, config.seed).to(self.device)
+        dtype = next(self.model.parameters()).dtype
+        self.sampler = SubsequenceSampler(train_parts, config.sequence_length, config.batch_size, config.seed,
+                                          dtype).to(self.device)
         self.optimizer = torch.optim.RAdam(self.model.parameters(), lr=config.learning_rate_start)
         self.alpha = AlphaController(config.alpha_schedule, config.alpha, config.alpha_start, config.alpha_end,
                                      config.epochs, config.adaptive_interval, config.adaptive_gamma)
@@ -189,7 +191,7 @@ class Trainer:
             x = self.sampler.sample()
             inputs = x
             if config.input_noise > 0:
-                noise = torch.randn(x.shape, generator=self.noise_generator).to(self.device)
+                noise = torch.randn(x.shape, generator=self.noise_generator).to(self.device, x.dtype)
                 inputs = x + config.input_noise * noise
 
             # Forward with forcing; the loss compares predictions made before

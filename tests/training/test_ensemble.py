@@ -45,13 +45,8 @@ def _models(configs, dtype=torch.float64) -> list:
             for config in configs]
 
 
-def _cast(rollout, dtype=torch.float64):
-    """The sampler yields float32 batches; float64 models need them cast first."""
-    return lambda model, x, *args: rollout(model, x.to(dtype), *args)
-
-
 def _single_runs(configs, parts, fast: bool, dtype=torch.float64):
-    rollout = _cast(fused_rollout if fast else forced_rollout, dtype)
+    rollout = fused_rollout if fast else forced_rollout
     return [Trainer(model, config, *parts, rollout=rollout).run()
             for model, config in zip(_models(configs, dtype), configs)]
 
@@ -60,7 +55,7 @@ def _ensemble(configs, parts, fast: bool, dtype=torch.float64) -> EnsembleTraine
     models = _models(configs, dtype)
     batched = FusedEnsembleRollout(models[0], len(models)) if fast else ReferenceEnsembleRollout(models[0])
     return EnsembleTrainer(models, configs, *parts, fast=fast,
-                           rollout=lambda parameters, x, *args: batched(parameters, x.to(dtype), *args))
+                           rollout=batched)
 
 
 def _assert_snapshots_equal(single, member, tolerance: float) -> None:
@@ -129,7 +124,7 @@ def test_restore_continues_bit_for_bit(parts):
         _assert_snapshots_equal(expected, member, tolerance=0.0)
 
     # A member's snapshot is a single run's: a plain Trainer continues it identically.
-    single = Trainer(_models(configs[:1])[0], configs[0], *parts, rollout=_cast(fused_rollout))
+    single = Trainer(_models(configs[:1])[0], configs[0], *parts, rollout=fused_rollout)
     single.restore(saved[0][0])
     _assert_snapshots_equal(straight[0], single.run(), tolerance=0.0)
 
