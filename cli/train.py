@@ -50,6 +50,7 @@ def train_command(
     validation_interval: Annotated[Optional[int], typer.Option("--validation-interval", help="Epochs between validation scores." + _default("validation_interval"), show_default=False)] = None,
     validation_metric: Annotated[Optional[str], typer.Option("--validation-metric", help="prediction (free-run MSE over --validation-horizon steps), dstsp or dh (on a free run as long as the validation part)." + _default("validation_metric"), show_default=False)] = None,
     validation_horizon: Annotated[Optional[int], typer.Option("--validation-horizon", help="Steps of the prediction score." + _default("validation_horizon"), show_default=False)] = None,
+    validation_steps: Annotated[Optional[int], typer.Option("--validation-steps", help="Maximum length of the free run that dstsp validation compares with the validation part (five times the part's length up to this), after a 1000-step transient." + _default("validation_steps", " steps"), show_default=False)] = None,
     checkpoint_interval: Annotated[Optional[int], typer.Option("--checkpoint-interval", help="Epochs between checkpoints." + _default("checkpoint_interval"), show_default=False)] = None,
     keep_checkpoints: Annotated[Optional[int], typer.Option("--keep-checkpoints", help="Numbered checkpoints kept besides the best." + _default("keep_checkpoints"), show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seeds the initialisation, the batches and the noise." + _default("seed"), show_default=False)] = None,
@@ -106,7 +107,7 @@ def train_command(
         "alpha_schedule": alpha_schedule, "alpha": alpha, "alpha_start": alpha_start, "alpha_end": alpha_end,
         "adaptive_interval": adaptive_interval, "adaptive_gamma": adaptive_gamma, "forcing_interval": tau,
         "validation_interval": validation_interval, "validation_metric": validation_metric,
-        "validation_horizon": validation_horizon, "checkpoint_interval": checkpoint_interval,
+        "validation_horizon": validation_horizon, "validation_steps": validation_steps, "checkpoint_interval": checkpoint_interval,
         "keep_checkpoints": keep_checkpoints, "seed": seed, "device": device, "fast_path": fast_path,
     }
     given = {key: value for key, value in given.items() if value is not None}

@@ -69,6 +69,12 @@ class TrainConfig:
             the attractor's geometry, because a small prediction error does
             not rule out a free run that settles on a fixed point.
         validation_horizon: steps of the prediction score.
+        validation_steps: maximum length of the free run that "dstsp"
+            compares with the validation part; the run is five times the
+            part's length up to this. A free run longer than the data
+            estimates the model's state distribution better: on Lorenz-63,
+            50,000 steps against 10,000 validation samples ranked checkpoints
+            much like the test data did, while 10,000 steps often did not.
         checkpoint_interval: epochs between checkpoints.
         keep_checkpoints: numbered checkpoints kept (the best one is kept besides).
         seed: seeds the initialisation, the batches and the noise.
@@ -101,6 +107,7 @@ class TrainConfig:
     validation_interval: int = 25
     validation_metric: str = "dstsp"
     validation_horizon: int = 25
+    validation_steps: int = 50_000
     checkpoint_interval: int = 25
     keep_checkpoints: int = 3
     seed: int = 0
@@ -135,7 +142,7 @@ class TrainConfig:
 
     def _check_numbers(self) -> None:
         at_least_one = ("latent_dim", "hidden_dim", "epochs", "batches_per_epoch", "batch_size", "sequence_length",
-                        "adaptive_interval", "forcing_interval", "validation_interval", "validation_horizon",
+                        "adaptive_interval", "forcing_interval", "validation_interval", "validation_horizon", "validation_steps",
                         "checkpoint_interval", "keep_checkpoints")
         for name in at_least_one:
             if getattr(self, name) < 1:

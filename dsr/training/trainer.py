@@ -22,9 +22,18 @@ from dsr.models.base import ReconstructionModel
 from dsr.training.batches import SubsequenceSampler
 from dsr.training.config import TrainConfig
 from dsr.training.forcing import AlphaController, forced_rollout
-from dsr.training.validation import free_run_like, prediction_score
+from dsr.training.validation import prediction_score, validation_free_run
 
 logger = logging.getLogger(__name__)
+
+# Free-run steps dropped before a D_stsp or D_H validation score, as in the
+# evaluation protocol, so that the score does not depend on the start.
+VALIDATION_TRANSIENT = 1_000
+
+# A D_stsp validation free run is this many times as long as the validation
+# part, up to `validation_steps`: longer runs estimate the model's state
+# distribution better, but more than a few times the data adds little.
+VALIDATION_LENGTH_FACTOR = 5
 
 HISTORY_FIELDS = ("epoch", "loss", "alpha", "learning_rate", "gradient_norm", "seconds", "validation", "norm_estimate")
 
@@ -231,7 +240,11 @@ class Trainer:
         from dsr.metrics import hellinger_spectrum_distance, state_space_divergence
 
         part = max(self.valid_parts, key=len)
-        generated = free_run_like(self.model, part)
+        if config.validation_metric == "dstsp":
+            n_steps = max(len(part), min(config.validation_steps, VALIDATION_LENGTH_FACTOR * len(part)))
+            generated = validation_free_run(self.model, part, n_steps, VALIDATION_TRANSIENT)
+        else:
+            generated = validation_free_run(self.model, part, len(part), VALIDATION_TRANSIENT)
         if not np.all(np.isfinite(generated)):
             return math.inf
         if config.validation_metric == "dstsp":

@@ -35,11 +35,11 @@ def prediction_score(model: ReconstructionModel, parts: list[np.ndarray], horizo
         return float(torch.mean((predictions - x[:, 1:]) ** 2))
 
 
-def free_run_like(model: ReconstructionModel, part: np.ndarray) -> np.ndarray:
-    """Return a free run as long as `part`, started from its first sample, in observation space."""
+def validation_free_run(model: ReconstructionModel, part: np.ndarray, n_steps: int, transient: int) -> np.ndarray:
+    """Return `n_steps` observations of a free run started from the first sample of `part`, after `transient` steps."""
     parameter = next(model.parameters())
     x0 = torch.as_tensor(part[:1], dtype=parameter.dtype, device=parameter.device)
     with torch.no_grad():
-        states = model.generate(model.initial_state(x0), len(part) - 1)
-        generated = model.observe(states)[:, 0]
-    return np.concatenate([part[:1], generated.cpu().double().numpy()])
+        states = model.generate(model.initial_state(x0), transient + n_steps)
+        generated = model.observe(states[transient:])[:, 0]
+    return generated.cpu().double().numpy()
