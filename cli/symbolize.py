@@ -25,6 +25,7 @@ def symbolize_command(
     transient: Annotated[int, typer.Option("--transient", help="Free-run steps dropped before symbolising.")] = 1_000,
     inference: Annotated[str, typer.Option("--inference", help="How data become latent states: forced (teacher-forced run, hidden units follow the model) or initial (initial_state of each sample).")] = "forced",
     alpha: Annotated[float, typer.Option("--alpha", help="Forcing strength of --inference forced, in (0, 1].")] = 1.0,
+    restart_interval: Annotated[Optional[int], typer.Option("--restart-interval", help="With --inference forced: restart the forced run from the data every this many samples, so unobserved units cannot drift away; 0 never restarts. Default: the run's training sequence length.", show_default=False)] = None,
     data_transient: Annotated[int, typer.Option("--data-transient", help="Samples of each data trajectory dropped first, while a forced run settles.")] = 10,
     word_length: Annotated[int, typer.Option("--word-length", help="Maximum word length of the block entropies; 0 skips them.")] = 10,
     max_period: Annotated[int, typer.Option("--max-period", help="Maximum cycle period searched; 1 skips the cycle search.")] = 4,
@@ -62,7 +63,7 @@ def symbolize_command(
 
     options = SymbolicOptions(
         steps=steps, starts=starts, transient=transient, inference=inference, alpha=alpha,
-        data_transient=data_transient, max_word_length=word_length, max_period=max_period,
+        restart_interval=restart_interval, data_transient=data_transient, max_word_length=word_length, max_period=max_period,
         cycle_method=cycle_method, max_words=max_words, restarts=restarts, seed=seed,
     )
     if top < 1:

@@ -8,7 +8,9 @@ results):
    model was trained with. Its symbol sequences are the subregions of the
    states the model infers along each trajectory (`inference`: a
    teacher-forced run or initial_state per sample), after `data_transient`
-   samples.
+   samples. The forced run restarts from initial_state every
+   `restart_interval` samples (default: the training sequence length, the
+   horizon over which training forced the model from such a start).
 2. Free runs start from `starts` evenly spaced points of the longest data
    trajectory, drop `transient` steps and give `steps` symbols each.
 3. Both are encoded with one shared alphabet and compared
@@ -67,6 +69,9 @@ class SymbolicOptions:
         transient: free-run steps dropped before symbolising.
         inference: how data become latent states: "forced" or "initial".
         alpha: forcing strength for "forced", in (0, 1].
+        restart_interval: samples between restarts of the forced run from
+            initial_state; None takes the run's training sequence length, 0
+            never restarts.
         data_transient: samples of each data trajectory dropped first.
         max_word_length: maximum word length of the block entropies; 0 skips them.
         max_period: longest cycle period searched; 1 skips the cycle search.
@@ -82,6 +87,7 @@ class SymbolicOptions:
     transient: int = 1_000
     inference: str = "forced"
     alpha: float = 1.0
+    restart_interval: int | None = None
     data_transient: int = 10
     max_word_length: int = 10
     max_period: int = 4
@@ -95,7 +101,9 @@ class SymbolicOptions:
         for name in ("steps", "starts", "max_period", "max_words", "restarts", "iterations"):
             if getattr(self, name) < 1:
                 raise InputError(f"The symbolic option {name} must be at least 1, got {getattr(self, name)}.")
-        for name in ("transient", "data_transient", "max_word_length"):
+        for name in ("transient", "data_transient", "max_word_length", "restart_interval"):
+            if getattr(self, name) is None:
+                continue
             if getattr(self, name) < 0:
                 raise InputError(f"The symbolic option {name} must be zero or positive, got {getattr(self, name)}.")
         if self.inference not in INFERENCE_METHODS:
@@ -153,8 +161,11 @@ def analyze_run_symbolic(run: Run, dataset: Dataset, part: str, options: Symboli
     trajectories = _standardized_part(run, dataset, part)
 
     logger.info("Symbolising %d data trajectories (%s inference).", len(trajectories), options.inference)
+    restart = run.config.sequence_length if options.restart_interval is None else options.restart_interval
+    if restart == 0:
+        restart = None
     data_symbols = symbolize_observations(model, trajectories, inference=options.inference, alpha=options.alpha,
-                                          transient=options.data_transient)
+                                          transient=options.data_transient, restart_interval=restart)
 
     reference = max(trajectories, key=len)
     start_indices = np.linspace(0, len(reference) - 1, options.starts, endpoint=False).astype(int)
@@ -176,7 +187,7 @@ def analyze_run_symbolic(run: Run, dataset: Dataset, part: str, options: Symboli
                              max_iterations=options.iterations, seed=options.seed)
 
     protocol = {
-        **dataclasses.asdict(options), "part": part, "dataset": dataset.name, "dt": dataset.dt,
+        **dataclasses.asdict(options), "restart_interval": restart or 0, "part": part, "dataset": dataset.name, "dt": dataset.dt,
         "time_unit": dataset.time_unit, "data_trajectories": len(trajectories),
         "data_symbols": data_symbols.n_symbols, "start_indices": start_indices.tolist(),
         "parameters_used": run.which, "candidate_subregions": "all" if enumerate_all else "visited",

@@ -64,10 +64,17 @@ def test_lozi_run_protocol(tiny_run):
 
 
 def test_lozi_forced_inference_fails_clearly(tiny_run):
-    """The Lozi AL-RNN's hidden units do not follow forced data; the error names the alternative."""
+    """The Lozi AL-RNN's hidden units do not follow forced data; without restarts the error names the alternatives."""
     run, dataset = _lozi_run(tiny_run, n_samples=5000)
-    with pytest.raises(NumericalError, match="inference='initial'"):
-        analyze_run_symbolic(run, dataset, "all", SymbolicOptions(steps=100, transient=0))
+    with pytest.raises(NumericalError, match="Restart the forced run more often.*inference='initial'"):
+        analyze_run_symbolic(run, dataset, "all", SymbolicOptions(steps=100, transient=0, restart_interval=0))
+
+
+def test_forced_inference_restarts_stay_finite(tiny_run):
+    """Restarting every 20 samples bounds the drift (1.7^20 is finite), so the same analysis completes."""
+    run, dataset = _lozi_run(tiny_run, n_samples=5000)
+    result = analyze_run_symbolic(run, dataset, "all", SymbolicOptions(steps=100, transient=0, restart_interval=20))
+    assert result.protocol["restart_interval"] == 20
 
 
 def test_linear_model_rejected(tiny_run):
