@@ -36,7 +36,7 @@ def quickstart_command(
     from cli.main import run
 
     dataset = output / "lorenz63.h5"
-    run_folder = output / "run"
+    run_folder = output / "lorenz63-alrnn"
     output.mkdir(parents=True, exist_ok=True)
 
     steps: list[tuple[str, list[str]]] = []
