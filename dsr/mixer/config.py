@@ -42,6 +42,9 @@ class MixerConfig:
         proximal_weight: λ of the penalty (λ/2)‖p − p₀‖² towards the values
             p₀ at the start of the outer step.
         gate_interval: inner steps between gate updates ("mixer" gate).
+        gate_guard: keep the current routing when the routing proposed by
+            K-means and the assignment raises the summed loss of the
+            environments under their experts (see `dsr.mixer.gate`).
         gate_warmup: outer steps at the start during which every environment
             uses expert 0 and the gate is not updated ("mixer" gate). At its
             end the other experts start as copies of expert 0. 0 gives the
@@ -96,6 +99,7 @@ class MixerConfig:
     proximal_weight: float = 10.0
     gate_interval: int = 1
     gate_warmup: int = 100
+    gate_guard: bool = True
     gate_batch_size: int = 4
     gate_noise: float = 0.01
     gate_noise_copies: int = 8

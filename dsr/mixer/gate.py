@@ -17,6 +17,15 @@ output is not scaled by g, so the gate gets no gradient from the loss; MixER
    published code assigns greedily, which can miss the optimum),
 5. G refitted by least squares to the one-hot targets of the assigned
    experts, on noisy copies of the contexts.
+
+dsr adds a guard between steps 4 and 5 (`guard=True`): the proposed routing
+replaces the current one only if it does not raise the summed loss of the
+environments under their experts, Σ_e L[e, k(e)]. Otherwise the targets of
+step 5 are the current routing. K-means sees only the contexts, and after
+the experts have specialised an expert's contexts can drift in directions
+that carry some of its environments into another cluster. The median in
+step 3 hides a few misrouted environments, but their losses under the wrong
+expert do not stay hidden in the sum.
 """
 
 from __future__ import annotations
@@ -64,9 +73,13 @@ class GateUpdate:
         centroids: (K, d) cluster centroids, the warm start of the next update.
         cost: (K, K) median loss of expert k (row) over cluster j (column).
         assignment: (K,) expert assigned to each cluster.
-        targets: (E,) expert assigned to each environment through its cluster.
+        targets: (E,) the least-squares targets: the expert assigned to each
+            environment through its cluster, or the current routing when
+            the guard rejected the proposal.
         routing: (E,) top-1 expert of each environment under the refitted gate.
         reseeded: empty clusters re-seeded by K-means.
+        accepted: whether the proposed routing was taken (always true
+            without the guard or a current routing).
     """
 
     clusters: np.ndarray
@@ -76,6 +89,7 @@ class GateUpdate:
     targets: np.ndarray
     routing: np.ndarray
     reseeded: int
+    accepted: bool = True
 
 
 def cluster_costs(loss_matrix: np.ndarray, clusters: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -147,9 +161,15 @@ def fit_gate_least_squares(contexts: np.ndarray, targets: np.ndarray, n_experts:
     return weight
 
 
+def routed_loss(loss_matrix: np.ndarray, routing: np.ndarray) -> float:
+    """Return Σ_e L[e, k(e)], the summed loss of the environments under the experts they are routed to."""
+    loss_matrix = np.asarray(loss_matrix, dtype=np.float64)
+    return float(loss_matrix[np.arange(len(loss_matrix)), np.asarray(routing)].sum())
+
+
 def update_gate(gate: LinearGate, contexts: np.ndarray, loss_matrix: np.ndarray, rng: np.random.Generator,
                 centroids: np.ndarray | None = None, noise: float = 0.01, copies: int = 8,
-                method: str = "hungarian") -> GateUpdate:
+                method: str = "hungarian", current: np.ndarray | None = None, guard: bool = False) -> GateUpdate:
     """Run steps 2 to 5 of the module docstring and write the refitted G into `gate`.
 
     Args:
@@ -159,6 +179,8 @@ def update_gate(gate: LinearGate, contexts: np.ndarray, loss_matrix: np.ndarray,
             for k-means++ seeds.
         noise, copies: the least-squares noise (see `fit_gate_least_squares`).
         method: "hungarian" or "greedy" assignment.
+        current: (E,) the routing in use, which the guard compares with.
+        guard: keep `current` when the proposal raises the summed loss.
     """
     contexts = np.asarray(contexts, dtype=np.float64)
     loss_matrix = np.asarray(loss_matrix, dtype=np.float64)
@@ -171,10 +193,13 @@ def update_gate(gate: LinearGate, contexts: np.ndarray, loss_matrix: np.ndarray,
     cost = cluster_costs(loss_matrix, clustering.labels, n_experts)
     assignment = assign_experts(cost, method)
     targets = assignment[clustering.labels]
+    accepted = True
+    if guard and current is not None and routed_loss(loss_matrix, targets) > routed_loss(loss_matrix, current):
+        targets, accepted = np.asarray(current, dtype=np.int64).copy(), False
 
     weight = fit_gate_least_squares(contexts, targets, n_experts, noise, copies, rng)
     with torch.no_grad():
         gate.weight.copy_(torch.as_tensor(weight, dtype=gate.weight.dtype))
     routing = gate.route(torch.as_tensor(contexts, dtype=gate.weight.dtype))
     return GateUpdate(clusters=clustering.labels, centroids=clustering.centroids, cost=cost, assignment=assignment,
-                      targets=targets, routing=routing, reseeded=clustering.reseeded)
+                      targets=targets, routing=routing, reseeded=clustering.reseeded, accepted=accepted)

@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 OUTER_FIELDS = ("outer_step", "seconds", "learning_rate", "context_loss", "model_loss")
 OUTER_ARRAYS = ("loss", "loss_matrix", "alpha", "contexts")
 # Per gate update (mixer gate) or per outer step (naive gate, one expert).
-ROUTING_FIELDS = ("step", "routing", "clusters", "targets", "assignment", "reseeded")
+ROUTING_FIELDS = ("step", "routing", "clusters", "targets", "assignment", "reseeded", "accepted")
 
 
 @dataclass
@@ -375,8 +375,12 @@ class MixerTrainer:
 
     def update_gate(self) -> None:
         """Refit the gate from the loss matrix and the contexts, and route every environment by it."""
+        # In the first outer step after the warm-up the experts are still
+        # copies of one another, so the guard would only compare noise.
+        guard = self.config.gate_guard and self.outer_step > self.config.gate_warmup
         update = update_gate(self.gate, self.contexts.detach().cpu().numpy(), self.loss_matrix(), self.rng,
-                             self.centroids, self.config.gate_noise, self.config.gate_noise_copies)
+                             self.centroids, self.config.gate_noise, self.config.gate_noise_copies,
+                             current=self.routing, guard=guard)
         self.centroids = update.centroids
         if not np.array_equal(update.routing, self.routing):
             logger.debug("inner step %d: routing changed to %s", self.inner_step, update.routing.tolist())
@@ -391,6 +395,7 @@ class MixerTrainer:
         self.routing_history["targets"].append(update.targets if update is not None else np.full(n, -1))
         self.routing_history["assignment"].append(update.assignment if update is not None else np.full(k, -1))
         self.routing_history["reseeded"].append(update.reseeded if update is not None else 0)
+        self.routing_history["accepted"].append(int(update.accepted) if update is not None else 1)
 
     # Models, validation, state ----------------------------------------------
 

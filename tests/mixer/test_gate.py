@@ -119,3 +119,37 @@ def test_kmeans_needs_enough_points():
 def test_gate_update_checks_loss_matrix_shape():
     with pytest.raises(InputError, match="environments x experts"):
         update_gate(LinearGate(2, 2), np.zeros((4, 2)), np.zeros((4, 3)), np.random.default_rng(0))
+
+
+def test_guard_keeps_routing_that_fits_better():
+    """K-means splits an elongated group; the split would put two of its environments on the wrong expert.
+
+    Group A (4 environments near −5) is fitted by expert 0, group B (8
+    environments spread from 0 to 14 along one axis) by expert 1. Nearest
+    centroids cut B in two, so the proposal moves B's near end to expert 0,
+    whose loss there is 10 times higher; the guard keeps the current routing.
+    """
+    rng = np.random.default_rng(6)
+    group_a = np.stack([np.full(4, -5.0), 0.1 * rng.normal(size=4)], axis=1)
+    group_b = np.stack([np.linspace(0.0, 14.0, 8), 0.1 * rng.normal(size=8)], axis=1)
+    contexts = np.concatenate([group_a, group_b])
+    current = np.array([0] * 4 + [1] * 8)
+    losses = np.where(current[:, None] == np.arange(2)[None], 0.1, 1.0)
+
+    unguarded = update_gate(LinearGate(2, 2), contexts, losses, np.random.default_rng(7), current=current)
+    guarded = update_gate(LinearGate(2, 2), contexts, losses, np.random.default_rng(7), current=current, guard=True)
+
+    assert not np.array_equal(unguarded.targets, current), "the unguarded update should misroute"
+    assert not guarded.accepted
+    np.testing.assert_array_equal(guarded.targets, current)
+    np.testing.assert_array_equal(guarded.routing, current)
+
+
+def test_guard_accepts_routing_that_fits_better():
+    rng = np.random.default_rng(8)
+    contexts = two_groups(rng)
+    current = np.zeros(8, dtype=np.int64)
+    losses = np.where(np.arange(8)[:, None] < 4, [[0.1, 1.0]], [[1.0, 0.1]])
+    update = update_gate(LinearGate(3, 2), contexts, losses, rng, current=current, guard=True)
+    assert update.accepted
+    np.testing.assert_array_equal(update.routing, [0, 0, 0, 0, 1, 1, 1, 1])
