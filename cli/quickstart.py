@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli import console
-from dsr.errors import DsrError
+from dsr.errors import DsrError, TrainingInterrupted
 
 # A short configuration that still learns the two-lobed attractor: the
 # AL-RNN of the AL-RNN paper (M = 20, P = 2, sparse forcing with τ = 16 and
@@ -28,8 +28,9 @@ def quickstart_command(
     Each step prints the dsr command it runs, so the quick start doubles as a
     tour of the commands. Running it again continues where it stopped: an
     existing dataset is reused, an interrupted training resumes, and a
-    finished one is kept (delete the folder to start over). At the end it
-    prints where the results are.
+    finished one is kept (delete the folder to start over); evaluation,
+    symbolic analysis and figures are redone. At the end it prints where the
+    results are.
 
     Example: dsr quickstart -o quickstart
     """
@@ -51,16 +52,20 @@ def quickstart_command(
     steps += [
         ("Evaluate the free run against the test data", ["evaluate", str(run_folder)]),
         ("Read the model as symbolic dynamics", ["symbolize", str(run_folder), "--steps", "100000"]),
-        ("Draw the figures", ["plot", str(run_folder)]),
+        # The figures are derived from the run, so a rerun redraws them.
+        ("Draw the figures", ["plot", str(run_folder), "--force"]),
     ]
 
     for number, (title, arguments) in enumerate(steps, start=1):
         console.stderr.rule(f"[bold]{number}. {title}")
         console.stderr.print(f"$ dsr {' '.join(arguments)}", highlight=False, markup=False)
         code = run(arguments)
+        if code == 130:
+            raise TrainingInterrupted(f"The quick start was interrupted at step {number} ({title}). "
+                                      "Run `dsr quickstart` again to continue from there.")
         if code != 0:
             raise DsrError(f"The quick start stopped at step {number} ({title}); the messages above say why. "
-                           "Fix it and run `dsr quickstart` again to continue.")
+                           "Fix the cause and run `dsr quickstart` again to continue.")
 
     console.stdout.print()
     console.stdout.print(f"[bold green]Done.[/] Results in {output}/:")

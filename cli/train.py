@@ -19,7 +19,8 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConf
 
 
 def _default(name: str, unit: str = "") -> str:
-    return f" [default: {_DEFAULTS[name]}{unit}]"
+    # The backslash keeps rich from reading "[default: ...]" as a markup tag.
+    return f" \\[default: {_DEFAULTS[name]}{unit}]"
 
 
 def train_command(
@@ -38,10 +39,10 @@ def train_command(
     lr: Annotated[Optional[float], typer.Option("--lr", help="RAdam learning rate at the first epoch." + _default("learning_rate_start"), show_default=False)] = None,
     lr_end: Annotated[Optional[float], typer.Option("--lr-end", help="Learning rate at the last epoch; geometric decay in between." + _default("learning_rate_end"), show_default=False)] = None,
     grad_clip: Annotated[Optional[float], typer.Option("--grad-clip", help="Maximum gradient norm; 0 disables clipping." + _default("gradient_clip"), show_default=False)] = None,
-    input_noise: Annotated[Optional[float], typer.Option("--input-noise", help="Gaussian noise on the forcing inputs, standard deviation in standardised units. [default: 0.05 for alrnn, 0 for shplrnn]", show_default=False)] = None,
-    forcing: Annotated[Optional[str], typer.Option("--forcing", help="gtf (generalized teacher forcing every step) or sparse (full forcing every τ steps). [default: sparse for alrnn, as in the AL-RNN paper; gtf for shplrnn, as in the GTF paper]", show_default=False)] = None,
+    input_noise: Annotated[Optional[float], typer.Option("--input-noise", help="Gaussian noise on the forcing inputs, standard deviation in standardised units. \\[default: 0.05 for alrnn, 0 for shplrnn]", show_default=False)] = None,
+    forcing: Annotated[Optional[str], typer.Option("--forcing", help="gtf (generalized teacher forcing every step) or sparse (full forcing every τ steps). \\[default: sparse for alrnn, as in the AL-RNN paper; gtf for shplrnn, as in the GTF paper]", show_default=False)] = None,
     alpha_schedule: Annotated[Optional[str], typer.Option("--alpha-schedule", help="GTF strength α: constant, annealing (geometric) or adaptive (from the Jacobian norm)." + _default("alpha_schedule"), show_default=False)] = None,
-    alpha: Annotated[Optional[float], typer.Option("--alpha", help="α of the constant schedule, and the starting α of the adaptive one. [default: 0.1 constant, 1 adaptive]", show_default=False)] = None,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", help="α of the constant schedule, and the starting α of the adaptive one. \\[default: 0.1 constant, 1 adaptive]", show_default=False)] = None,
     alpha_start: Annotated[Optional[float], typer.Option("--alpha-start", help="Annealing: α at the first epoch." + _default("alpha_start"), show_default=False)] = None,
     alpha_end: Annotated[Optional[float], typer.Option("--alpha-end", help="Annealing: α at the last epoch." + _default("alpha_end"), show_default=False)] = None,
     adaptive_interval: Annotated[Optional[int], typer.Option("--adaptive-interval", help="Adaptive α: batches between Jacobian-norm estimates." + _default("adaptive_interval"), show_default=False)] = None,
@@ -91,6 +92,8 @@ def train_command(
     from dsr.errors import InputError
     from dsr.runs import train_run
 
+    if model not in (None, "alrnn", "shplrnn", "mixer"):
+        raise InputError(f"Invalid model {model!r}; expected one of: alrnn, shplrnn, mixer.")
     if model == "mixer":
         from cli.train_mixer import train_mixer
 
@@ -205,6 +208,10 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
     from dsr.runs.ensemble import train_ensemble
 
     total = config.epochs if config is not None else None
+    if total is None and (output / "run.h5").exists():
+        from dsr.runs.training import _stored_config
+
+        total = _stored_config(output).epochs
     columns = (
         TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(),
         TextColumn("loss {task.fields[loss]}  α {task.fields[alpha]}  validation {task.fields[validation]}"),
@@ -217,8 +224,9 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
         def on_epoch(trainer, record: dict) -> None:
             if record["validation"] == record["validation"]:  # not NaN
                 state["validation"] = f"{record['validation']:.4g}"
+            alpha = f"{record['alpha']:.3f}" if trainer.config.forcing == "gtf" else f"sparse, τ {trainer.config.forcing_interval}"
             progress.update(task, total=trainer.config.epochs, completed=record["epoch"],
-                            loss=f"{record['loss']:.4g}", alpha=f"{record['alpha']:.3f}",
+                            loss=f"{record['loss']:.4g}", alpha=alpha,
                             validation=state["validation"])
 
         if seeds is not None:

@@ -39,7 +39,8 @@ def mixer_default(name: str) -> str:
     """Return " [default: VALUE]" for a MixerConfig field, for the help of `dsr train`."""
     from dsr.mixer.config import MixerConfig
 
-    return f" [default: {getattr(MixerConfig, name)}]"
+    # The backslash keeps rich from reading "[default: ...]" as a markup tag.
+    return f" \\[default: {getattr(MixerConfig, name)}]"
 
 
 def mixer_config(options: dict[str, Any]):

@@ -91,7 +91,8 @@ def ingest(path: str | Path, options: IngestOptions | None = None) -> tuple[Data
         chain.append({"step": "select_columns", "columns": columns})
 
     # Missing and infinite values, then constant columns.
-    trajectories = [_handle_non_finite(path, t, columns, options.fill, index) for index, t in enumerate(trajectories)]
+    trajectories = [_handle_non_finite(path, t, columns, options.fill, index, raw.line_numbers)
+                    for index, t in enumerate(trajectories)]
     if options.fill == "interpolate":
         chain.append({"step": "fill", "method": "linear interpolation"})
     for trajectory in trajectories:
@@ -153,12 +154,16 @@ def _column_indices(path: Path, requested: list[str], columns: list[str]) -> lis
     return indices
 
 
-def _handle_non_finite(path: Path, values: np.ndarray, columns: list[str], fill: str, trajectory: int) -> np.ndarray:
+def _handle_non_finite(path: Path, values: np.ndarray, columns: list[str], fill: str, trajectory: int,
+                       line_numbers: list[int] | None) -> np.ndarray:
     bad = ~np.isfinite(values)
     if not bad.any():
         return values
     row, column = (int(i) for i in np.argwhere(bad)[0])
-    where = f"sample {row + 1}" + (f" of trajectory {trajectory + 1}" if trajectory else "")
+    if line_numbers is not None:
+        where = f"line {line_numbers[row]}"
+    else:
+        where = f"sample {row + 1}" + (f" of trajectory {trajectory + 1}" if trajectory else "")
     if fill == "none":
         raise InputError(
             f"{path}: {bad.sum()} missing or infinite values, the first at {where}, column {columns[column]}. "

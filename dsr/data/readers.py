@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ""}
 TIME_COLUMN_NAMES = {"t", "time", "times", "timestamp", "time_s", "t_s"}
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# Cells that spreadsheets and statistics packages write for a missing value;
+# they are read as NaN, which ingest reports or fills (--fill interpolate).
+MISSING_CELLS = {"", "na", "n/a", "nan", "null", "none", "#n/a"}
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 
 
@@ -35,12 +38,15 @@ class RawSeries:
         columns: N column names.
         dt: sampling step from a time column, or None.
         notes: facts a user should see about how the file was read.
+        line_numbers: for text files, the file line of each row, so that
+            later errors can point into the file.
     """
 
     values: np.ndarray
     columns: list[str]
     dt: float | None = None
     notes: list[str] | None = None
+    line_numbers: list[int] | None = None
 
 
 def read_series(
@@ -216,6 +222,9 @@ def read_text(path: Path, delimiter: str | None = None, decimal: str | None = No
             raise InputError(f"{path}: line {number} has {len(row)} columns, but the first data row has {n_columns}. Fix or remove that line.")
         for column, cell in enumerate(row):
             text = cell.strip().strip('"')
+            if text.lower() in MISSING_CELLS:
+                values[index, column] = np.nan
+                continue
             if decimal == ",":
                 text = text.replace(",", ".")
             try:
@@ -237,7 +246,7 @@ def read_text(path: Path, delimiter: str | None = None, decimal: str | None = No
         columns = [c for i, c in enumerate(columns) if i != time_index]
         if not columns:
             raise InputError(f"{path}: the only column is the time column; there is no data to ingest.")
-    return RawSeries(values=values, columns=columns, dt=dt, notes=notes)
+    return RawSeries(values=values, columns=columns, dt=dt, notes=notes, line_numbers=[number for number, _ in rows])
 
 
 def _detect_delimiter(line: str) -> str | None:
@@ -256,7 +265,7 @@ def _looks_numeric(cell: str) -> bool:
     try:
         float(text.replace(",", "."))
     except ValueError:
-        return text.lower() in {"nan", "inf", "-inf", ""}
+        return text.lower() in MISSING_CELLS | {"inf", "-inf"}
     return True
 
 

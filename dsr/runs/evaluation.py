@@ -10,7 +10,8 @@ the results):
    first). Each infers its latent state from that one observation, drops
    `transient` steps, and then generates as many steps as the test data has.
 3. D_stsp compares each free run with the whole test data; D_H compares the
-   first `dh_length` samples of both; the largest Lyapunov exponent of the
+   first min(`dh_length`, T/2) samples of both, so that its floor compares
+   halves of the same length; the largest Lyapunov exponent of the
    data and of the free run are estimated by the same estimator (Rosenstein)
    on `data_lyapunov_points` samples of the first variable; the model's
    spectrum comes from its Jacobians; PE(k) uses every test point as a start.
@@ -53,7 +54,8 @@ class EvaluationOptions:
         dstsp_sigma: standard deviation of the mixture form's Gaussians, in
             standardised units.
         dh_sigma: Gaussian smoothing of the power spectra, in frequency bins.
-        dh_length: samples of data and free run compared by D_H.
+        dh_length: samples of data and free run compared by D_H, at most
+            half the test data (the floor's halves must be as long).
         prediction_steps: horizon n of PE(n).
         lyapunov_steps: steps of the model's QR Lyapunov computation.
         lyapunov_transient: steps before that computation averages.
@@ -93,6 +95,7 @@ class TrajectoryScores:
     dh_floor: float
     dstsp_per_start: list[float] = field(default_factory=list)
     dh_per_start: list[float] = field(default_factory=list)
+    dh_samples: int = 0
     lyapunov_data: float = math.nan
     lyapunov_generated: float = math.nan
     notes: list[str] = field(default_factory=list)
@@ -116,18 +119,16 @@ def score_trajectories(reference: np.ndarray, generated: list[np.ndarray], dt: f
     """Score free runs against reference data (both standardised), with floors from the reference's halves."""
     notes = []
     dstsp = [_dstsp(reference, run, options) for run in generated]
-    dh_length = min(options.dh_length, len(reference), *(len(run) for run in generated))
-    if dh_length < options.dh_length:
-        notes.append(f"D_H compared {dh_length} samples, fewer than the requested {options.dh_length}")
-    dh = [hellinger_spectrum_distance(reference[:dh_length], run[:dh_length], options.dh_sigma) for run in generated]
-
     half = len(reference) // 2
     first, second = reference[:half], reference[half:2 * half]
-    floor_length = min(dh_length, half)
+    dh_length = min(options.dh_length, half, *(len(run) for run in generated))
+    dh = [hellinger_spectrum_distance(reference[:dh_length], run[:dh_length], options.dh_sigma) for run in generated]
+
     scores = TrajectoryScores(
         dstsp=float(np.mean(dstsp)), dstsp_floor=_dstsp(first, second, options),
-        dh=float(np.mean(dh)), dh_floor=hellinger_spectrum_distance(first[:floor_length], second[:floor_length], options.dh_sigma),
-        dstsp_per_start=[float(v) for v in dstsp], dh_per_start=[float(v) for v in dh], notes=notes,
+        dh=float(np.mean(dh)), dh_floor=hellinger_spectrum_distance(first[:dh_length], second[:dh_length], options.dh_sigma),
+        dstsp_per_start=[float(v) for v in dstsp], dh_per_start=[float(v) for v in dh], dh_samples=dh_length,
+        notes=notes,
     )
 
     points = options.data_lyapunov_points
@@ -167,7 +168,8 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
         raise InputError(f"The {part} part has {len(reference)} samples, too few to evaluate; use a longer part or --data.")
 
     starts = np.linspace(0, len(reference) - 1, options.n_starts, endpoint=False).astype(int)
-    logger.info("generating %d free runs of %d steps after a %d-step transient", len(starts), len(reference), options.transient)
+    logger.info("generating %d free run(s) of %d steps after a %d-step transient", len(starts), len(reference),
+                options.transient)
     trajectories = generate_from_data(run, reference[starts], options.transient + len(reference) - 1)
     generated = [trajectory[options.transient:] for trajectory in trajectories]
     if not all(np.all(np.isfinite(g)) for g in generated):
@@ -183,6 +185,7 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
     spectrum = model_lyapunov_spectrum(run.model, z0, n_steps=options.lyapunov_steps,
                                        transient=options.lyapunov_transient, dt=dataset.dt)
     protocol = {**dataclasses.asdict(options), "part": part, "reference_samples": int(len(reference)),
+                "dh_samples": scores.dh_samples, "best_epoch": run.best_epoch,
                 "dt": dataset.dt, "starts": starts.tolist(), "parameters_used": run.which,
                 "dataset": dataset.name, "notes": scores.notes}
     return EvaluationResult(scores=scores, prediction_error=prediction, lyapunov_exponents=spectrum.exponents,

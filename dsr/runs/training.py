@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from dsr.data.dataset import file_sha256, read_dataset
@@ -147,11 +148,13 @@ def _stored_fingerprint(folder: Path) -> str:
 def _summary_of_completed(folder: Path) -> TrainingSummary:
     run = load_run(folder)
     history = run.history
+    validation = np.asarray(history.get("validation", []), dtype=np.float64)
+    scored = validation[np.isfinite(validation)]
     return TrainingSummary(
         folder=folder, status="completed", epochs=int(history["epoch"][-1]) if len(history.get("epoch", [])) else 0,
         final_loss=float(history["loss"][-1]) if len(history.get("loss", [])) else float("nan"),
-        best_validation=float(min(history["validation"], default=float("nan"))) if "validation" in history else float("nan"),
-        best_epoch=run.best_epoch, seconds=float(sum(history.get("seconds", []))), resumed_from=None, fast_path=False,
+        best_validation=float(scored.min()) if len(scored) else float("nan"),
+        best_epoch=run.best_epoch, seconds=float(np.sum(history.get("seconds", []))), resumed_from=None, fast_path=False,
     )
 
 

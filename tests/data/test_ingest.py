@@ -103,6 +103,19 @@ def test_fill_interpolate(tmp_path, dsr_cli):
     assert dataset.trajectories[0][10, 1] == pytest.approx(20.0)
 
 
+@pytest.mark.parametrize("missing", ["", "NA", "n/a", "null"])
+def test_empty_and_na_cells_are_missing(tmp_path, dsr_cli, missing):
+    source = tmp_path / "gaps.csv"
+    rows = [f"{i},{2.0 * i}" for i in range(30)]
+    rows[10] = f"10,{missing}"
+    source.write_text("a,b\n" + "\n".join(rows))
+    refused = dsr_cli("ingest", source, "-o", tmp_path / "refused.h5")
+    assert refused.exit_code == 2
+    assert "first at line 12, column b" in refused.stderr
+    dataset, _ = ingest_ok(dsr_cli, source, tmp_path / "gaps.h5", "--fill", "interpolate", "--no-standardize")
+    assert dataset.trajectories[0][10, 1] == pytest.approx(20.0)
+
+
 def test_downsample_multiplies_dt(tmp_path, dsr_cli):
     source = tmp_path / "fine.npy"
     np.save(source, np.sin(0.01 * np.arange(1000.0)))
@@ -115,8 +128,8 @@ BAD_INPUTS = [
     ("empty.csv", "", [], "file is empty"),
     ("one_row.csv", "1.0,2.0\n", [], "only one data row"),
     ("words.csv", "a,b\n1,2\n3,oops\n5,6\n", [], r"line 3, column b: 'oops' is not a number"),
-    ("nan.csv", "a,b\n1,2\n3,4\n5,nan\n7,8\n", [], r"first at sample 3, column b.*--fill interpolate"),
-    ("inf.csv", "a,b\n1,2\ninf,4\n5,6\n7,8\n", [], r"first at sample 2, column a"),
+    ("nan.csv", "a,b\n1,2\n3,4\n5,nan\n7,8\n", [], r"first at line 4, column b.*--fill interpolate"),
+    ("inf.csv", "a,b\n1,2\ninf,4\n5,6\n7,8\n", [], r"first at line 3, column a"),
     ("constant.csv", "a,b\n" + "\n".join(f"{i},3.5" for i in range(20)), [], r"column b is constant.*--columns"),
     ("short.csv", "a\n" + "\n".join(str(np.sin(i)) for i in range(10)), ["--embed", "4", "--lag", "5"], r"too short for --embed 4 --lag 5"),
     ("split.csv", "a\n" + "\n".join(str(np.sin(i)) for i in range(12)), ["--split", "0.9,0.05,0.05"], r"too short for the split"),
