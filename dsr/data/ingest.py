@@ -60,7 +60,7 @@ class IngestOptions:
 
 @dataclass
 class IngestReport:
-    """What the pipeline decided, for the user to see."""
+    """The choices the pipeline made (lag, decimal mark, sampling step), for the user to see."""
 
     notes: list[str] = field(default_factory=list)
     lag: int | None = None

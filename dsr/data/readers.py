@@ -62,7 +62,7 @@ def read_series(
     Args:
         path: the file.
         key: array name in NPZ, HDF5 and MATLAB files; optional when the file
-            holds exactly one array.
+            contains exactly one array.
         time_axis: the time axis of a 3-D array (required there).
         delimiter, decimal: override the detection for text files.
         time_column: name or 1-based index of a text column holding the time
@@ -152,7 +152,7 @@ def _pick(path: Path, arrays: dict, key: str | None):
 def _from_array(path: Path, array: np.ndarray, time_axis: int | None) -> RawSeries:
     array = np.asarray(array)
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise InputError(f"{path}: holds {array.dtype} values, but dsr needs real numbers.")
+        raise InputError(f"{path}: contains {array.dtype} values, but dsr needs real numbers. Convert the array to floats first.")
     values = array.astype(np.float64)
     if values.size == 0:
         raise InputError(f"{path}: the array is empty.")

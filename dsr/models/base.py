@@ -1,4 +1,4 @@
-"""What every reconstruction model provides, and the pieces they share.
+"""The interface of every reconstruction model, and the pieces the models share.
 
 A model is a piecewise-linear map z_t = F(z_{t-1}) on an M-dimensional latent
 space plus an observation model. Training, generation, Lyapunov spectra and

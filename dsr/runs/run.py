@@ -130,14 +130,14 @@ def create_run(folder: str | Path, config: TrainConfig, dataset: Dataset, datase
                force: bool = False) -> Path:
     """Create a run folder with an initial run.h5 (status "created").
 
-    Raises OutputExistsError if the folder holds a run already and `force`
+    Raises OutputExistsError if the folder contains a run already and `force`
     is false; with `force`, the old run file and log are deleted first.
     """
     folder = Path(folder)
     run_file = folder / RUN_FILE
     if run_file.exists() and not force:
         raise OutputExistsError(
-            f"{folder}: holds a run already. Continue it with --resume, choose another -o, or pass --force to start over."
+            f"{folder}: contains a run already. Continue it with --resume, choose another -o, or pass --force to start over."
         )
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder; a run needs a folder.")
@@ -269,7 +269,7 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
         # The format name of dsr.mixer.storage, spelled out to keep this module free of the mixer package.
         if handle.attrs.get("format") == "dsr-mixer-run":
             raise InputError(
-                f"{folder}: this is a MixER run, which holds one model per environment; use "
+                f"{folder}: this is a MixER run, which contains one model per environment; use "
                 "dsr.mixer.load_mixer_run(folder).environment_run(NAME), or --environment NAME on the command line."
             )
         check_format(run_file, handle, RUN_FORMAT, RUN_FORMAT_VERSION)
@@ -302,7 +302,7 @@ def _plain(value: Any) -> Any:
 
 
 def run_status(folder: str | Path) -> str | None:
-    """Return the status attribute of a run, or None if the folder holds no run."""
+    """Return the status attribute of a run, or None if the folder contains no run."""
     run_file = Path(folder) / RUN_FILE
     if not run_file.exists():
         return None

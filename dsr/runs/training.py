@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class TrainingSummary:
-    """What `train_run` did, for the caller to report."""
+    """Outcome of `train_run`, for the caller to report."""
 
     folder: Path
     status: str

@@ -34,7 +34,7 @@ class TrainConfig:
     forcing follows each model's paper (`MODEL_DEFAULTS`): sparse forcing
     with τ = 16 and input noise 0.05 for the AL-RNN, adaptive GTF from α = 1
     for the shPLRNN. Options left at None are resolved to those defaults on
-    construction, so a stored configuration holds concrete values.
+    construction, so a stored configuration contains concrete values.
 
     Attributes:
         model: "alrnn" or "shplrnn".
@@ -121,7 +121,7 @@ class TrainConfig:
 
     def _resolve_model_defaults(self) -> None:
         # A frozen dataclass: the resolved values are set once, here, so that
-        # the stored configuration always holds concrete values.
+        # the stored configuration always contains concrete values.
         defaults = MODEL_DEFAULTS.get(self.model, MODEL_DEFAULTS["alrnn"])
         for name in ("forcing", "input_noise"):
             if getattr(self, name) is None:
