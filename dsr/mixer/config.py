@@ -20,9 +20,11 @@ class MixerConfig:
 
     The published defaults (Nzoyem et al., 2025) are 12 context steps and 12
     model steps per outer step with a proximal weight of 10, and a gate
-    update after every inner step. The expert defaults (a clipped shPLRNN
-    with M = 3 and L = 40, GTF on 50-step windows) are the configuration of
-    the family experiment in docs/mixer.md.
+    update after every inner step. The other defaults (a clipped shPLRNN
+    with M = 3 and L = 40, GTF on 50-step windows, 8 environments per inner
+    step, 1200 outer steps, a warm-up of 150) are the configuration of the
+    family benchmark in docs/mixer.md, which updates the gate every 4 inner
+    steps instead.
 
     Attributes:
         expert_model: "alrnn" or "shplrnn", the architecture of every expert.
@@ -93,18 +95,18 @@ class MixerConfig:
     conditioning: str = "linear"
     hypernetwork_std: float = 0.01
     gate: str = "mixer"
-    outer_steps: int = 300
+    outer_steps: int = 1200
     context_steps: int = 12
     model_steps: int = 12
     proximal_weight: float = 10.0
     gate_interval: int = 1
-    gate_warmup: int = 100
+    gate_warmup: int = 150
     gate_guard: bool = True
     gate_batch_size: int = 4
     gate_noise: float = 0.01
     gate_noise_copies: int = 8
     load_balance_weight: float = 0.01
-    environments_per_batch: int = 4
+    environments_per_batch: int = 8
     batch_size: int = 8
     sequence_length: int = 50
     learning_rate_start: float = 1e-3
@@ -156,7 +158,8 @@ class MixerConfig:
             if getattr(self, name) < 0:
                 raise InputError(f"{name.replace('_', ' ')} must be zero or positive, got {getattr(self, name)}.")
         if self.context_steps + self.model_steps == 0:
-            raise InputError("An outer step needs at least one inner step: set --context-steps or --model-steps above 0.")
+            raise InputError("An outer step needs at least one inner step: set context_steps or model_steps "
+                             "(--mixer-option) above 0.")
         for name in ("hypernetwork_std", "proximal_weight", "gate_noise", "load_balance_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name.replace('_', ' ')} must be zero or positive, got {getattr(self, name)}.")
