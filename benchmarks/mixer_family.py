@@ -32,6 +32,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -44,7 +45,8 @@ from dsr.data.dataset import normalization_statistics, write_dataset
 from dsr.data.simulated import simulate_dataset
 from dsr.mixer import MixerConfig, adapt_context, load_mixer_run, new_environment, store_adaptation, train_mixer_run
 from dsr.mixer.evaluation import free_run_scores
-from dsr.runs.evaluation import EvaluationOptions
+from dsr.errors import NumericalError
+from dsr.runs.evaluation import EvaluationOptions, score_trajectories
 
 logger = logging.getLogger("benchmarks.mixer_family")
 
@@ -98,15 +100,34 @@ def _with_family_normalization(dataset, mean, std):
 
 
 def score_run(folder: Path, options: EvaluationOptions) -> dict[str, dict]:
-    """Return D_stsp and D_H (with floors) and the expert of every environment of a run, adapted ones included."""
+    """Return D_stsp and D_H (with floors) and the expert of every environment of a run, adapted ones included.
+
+    A free run that diverges scores D_stsp = inf and D_H = 1, the worst
+    values, so that it counts against its method in the medians.
+    """
     run = load_mixer_run(folder)
     scores = {}
     for record in run.environments:
         environment_run = run.environment_run(record.name)
-        result = free_run_scores(environment_run, environment_run.load_dataset(), "test", options)
-        scores[record.name] = {"kind": record.kind, "expert": record.expert, "dstsp": result.dstsp,
-                               "dstsp_floor": result.dstsp_floor, "dh": result.dh, "dh_floor": result.dh_floor}
+        dataset = environment_run.load_dataset()
+        row = {"kind": record.kind, "expert": record.expert, "diverged": False}
+        try:
+            result = free_run_scores(environment_run, dataset, "test", options)
+        except NumericalError as error:
+            logger.warning("environment %s: %s", record.name, error)
+            floors = data_floors(environment_run, dataset, options)
+            row.update(diverged=True, dstsp=math.inf, dstsp_floor=floors.dstsp_floor, dh=1.0, dh_floor=floors.dh_floor)
+        else:
+            row.update(dstsp=result.dstsp, dstsp_floor=result.dstsp_floor, dh=result.dh, dh_floor=result.dh_floor)
+        scores[record.name] = row
     return scores
+
+
+def data_floors(run, dataset, options: EvaluationOptions):
+    """Return the scores of the test data against itself, whose floors are those of every free run."""
+    reference = max(dataset.part("test", standardized=False), key=len)
+    reference = (reference - np.asarray(run.dataset_info["mean"])) / np.asarray(run.dataset_info["std"])
+    return score_trajectories(reference, [reference], dataset.dt, options)
 
 
 def routing_check(scores: dict[str, dict]) -> dict:

@@ -35,6 +35,8 @@ def evaluate_mixer(run: Path, environment: str | None, data: Path | None, part: 
 
 
 def _payload(item) -> dict:
+    if item.result is None:
+        return {"environment": item.name, "kind": item.kind, "expert": item.expert, "error": item.error}
     result, scores = item.result, item.result.scores
     return {
         "environment": item.name, "kind": item.kind, "expert": item.expert, "dstsp": scores.dstsp,
@@ -54,11 +56,14 @@ def _print_table(run: Path, evaluations) -> None:
     for column in columns:
         table.add_column(column, justify="left" if column in ("environment", "kind") else "right")
     for item in evaluations:
+        if item.result is None:
+            table.add_row(item.name, item.kind, str(item.expert), "failed", "", "", "", "", "")
+            continue
         scores = item.result.scores
         table.add_row(item.name, item.kind, str(item.expert), f(scores.dstsp), f(scores.dstsp_floor), f(scores.dh),
                       f(scores.dh_floor), f(item.result.prediction_error[-1]), f(item.result.lyapunov_exponents[0]))
     console.stdout.print(table)
-    training = [item.result.scores.dstsp for item in evaluations if item.kind == "training"]
+    training = [item.result.scores.dstsp for item in evaluations if item.kind == "training" and item.result]
     if training:
         console.stdout.print(f"median D_stsp over the training environments: {np.median(training):.4g}")
     console.note("D_stsp in nats, D_H in [0, 1], PE(n) in standardised units, λ1 per time unit of each dataset; "
@@ -67,6 +72,9 @@ def _print_table(run: Path, evaluations) -> None:
     # The same note (a short test part, say) usually holds for many environments, so show each once.
     notes: dict[str, list[str]] = {}
     for item in evaluations:
+        if item.result is None:
+            console.note(f"{item.name}: evaluation failed: {item.error}")
+            continue
         for line in item.result.scores.notes:
             notes.setdefault(line, []).append(item.name)
     for line, names in notes.items():

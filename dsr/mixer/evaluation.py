@@ -5,7 +5,8 @@ so `dsr.runs.evaluation.evaluate_run` scores it against the test part of
 that environment's own dataset, standardised as in training, and stores the
 result in the environment's group of run.h5. `free_run_scores` runs only the
 free-run part of the protocol (D_stsp and D_H against the data, with their
-floors), which the family benchmark uses.
+floors), which the family benchmark uses; it also scores a free run that
+ends on a fixed point, which the full protocol rejects.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from dsr.data.dataset import Dataset
 from dsr.errors import InputError, NumericalError
+from dsr.metrics import state_space_divergence
 from dsr.mixer.storage import MixerRun
 from dsr.runs.evaluation import (
     EvaluationOptions, EvaluationResult, TrajectoryScores, evaluate_run, score_trajectories, store_evaluation,
@@ -30,12 +32,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class EnvironmentEvaluation:
-    """The evaluation of one environment: its name, kind ("training" or "adapted"), expert and result."""
+    """The evaluation of one environment: its name, kind ("training" or "adapted"), expert and result.
+
+    `result` is None and `error` holds the message when the protocol failed
+    for this environment (a diverged free run, one that ended on a fixed
+    point, a missing dataset).
+    """
 
     name: str
     kind: str
     expert: int
-    result: EvaluationResult
+    result: EvaluationResult | None
+    error: str | None = None
 
 
 def evaluate_environments(run: MixerRun, names: list[str] | None, options: EvaluationOptions, part: str | None = None,
@@ -43,21 +51,35 @@ def evaluate_environments(run: MixerRun, names: list[str] | None, options: Evalu
     """Evaluate the named environments (all, training and adapted, if None) and store each result.
 
     `data` replaces the datasets of the environments (then evaluated on its
-    part "all" unless `part` is given), so it needs exactly one name.
+    part "all" unless `part` is given), so it needs exactly one name. When
+    several environments are evaluated, one whose evaluation raises
+    InputError or NumericalError is logged and reported with its message,
+    and the others go on; the error is raised only when every one failed.
     """
     names = run.names if names is None else names
     if data is not None and len(names) != 1:
         raise InputError("--data replaces one environment's dataset, so it needs --environment NAME.")
-    evaluations = []
+    evaluations, errors = [], []
     for name in names:
         record = run.environment(name)
         environment_run = run.environment_run(name)
-        dataset = environment_run.load_dataset(data)
         logger.info("evaluating environment %s (expert %d)", name, record.expert)
-        result = evaluate_run(environment_run, dataset, part or ("all" if data else "test"), options)
+        try:
+            dataset = environment_run.load_dataset(data)
+            result = evaluate_run(environment_run, dataset, part or ("all" if data else "test"), options)
+        except (InputError, NumericalError) as error:
+            if len(names) == 1:
+                raise
+            logger.warning("evaluation of environment %s failed: %s", name, error)
+            errors.append(error)
+            evaluations.append(EnvironmentEvaluation(name=name, kind=record.kind, expert=record.expert, result=None,
+                                                     error=str(error)))
+            continue
         if store:
             store_evaluation(environment_run, result)
         evaluations.append(EnvironmentEvaluation(name=name, kind=record.kind, expert=record.expert, result=result))
+    if len(errors) == len(names):
+        raise errors[0]
     return evaluations
 
 
@@ -78,4 +100,21 @@ def free_run_scores(run: Run, dataset: Dataset, part: str, options: EvaluationOp
     generated = [trajectory[options.transient:] for trajectory in trajectories]
     if not all(np.all(np.isfinite(g)) for g in generated):
         raise NumericalError(f"A free run of {run.folder} diverged; the model cannot be scored.")
-    return score_trajectories(reference, generated, dataset.dt, options)
+    try:
+        return score_trajectories(reference, generated, dataset.dt, options)
+    except InputError:
+        # D_H rejects a constant dimension. Only a run that sits exactly on
+        # a fixed point gets the fallback below; any other error is real.
+        if not any(np.any(np.ptp(g[len(g) // 2:], axis=0) == 0.0) for g in generated):
+            raise
+
+    # The power spectrum of a constant (z-scored) series is undefined, so D_H
+    # takes its maximum, 1. The floors come from the data alone.
+    scores = score_trajectories(reference, [reference], dataset.dt, options)
+    dstsp = [float(state_space_divergence(reference, g, method=options.dstsp_method, n_bins=options.dstsp_bins,
+                                          sigma=options.dstsp_sigma, seed=options.seed)) for g in generated]
+    scores.dstsp, scores.dstsp_per_start = float(np.mean(dstsp)), dstsp
+    scores.dh, scores.dh_per_start = 1.0, [1.0] * len(generated)
+    scores.notes.append("a free run is constant in some dimension (it reached a fixed point), so D_H is set to 1")
+    logger.info("%s: a free run reached a fixed point; D_H set to 1", run.folder)
+    return scores

@@ -260,7 +260,8 @@ class MixerTrainer:
             parameters = current
         loss = data_loss + 0.5 * config.proximal_weight * penalty
 
-        optimizer.zero_grad(set_to_none=True)
+        # Both optimisers are cleared: the backward pass also reaches the
+        # parameters of the phase that does not step.
         self.context_optimizer.zero_grad(set_to_none=True)
         self.model_optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -303,6 +304,7 @@ class MixerTrainer:
         return torch.cat(losses).mean(), states
 
     def _naive_loss(self, batch, inputs, targets, alphas):
+        """Return mean_e Σ_k g_k(ξ_e) L_k(e) plus the weighted load-balancing term, and the routed states."""
         losses, all_states = [], []
         for expert_index in range(self.config.experts):
             per_environment, expert_states = self._expert_losses(expert_index, batch, inputs, targets, alphas)

@@ -115,3 +115,30 @@ def test_adaptation_is_stored_as_environment(tmp_path, trained, datasets):
         new_environment(reloaded, datasets[1], name="new")
     with pytest.raises(OutputExistsError, match="training environment"):
         new_environment(reloaded, datasets[1], name=reloaded.names[0])
+
+
+def test_free_run_scores_fixed_point(tmp_path, datasets):
+    """A free run that reaches a fixed point exactly gets D_H = 1 and a finite D_stsp instead of an error."""
+    from dsr.data.dataset import read_dataset
+    from dsr.mixer.evaluation import free_run_scores
+    from dsr.models import ALRNN
+    from dsr.runs.evaluation import EvaluationOptions
+    from dsr.runs.run import Run
+    from dsr.training import TrainConfig
+
+    model = ALRNN(3, 3, 0)
+    with torch.no_grad():
+        model.A.zero_()
+        model.W.zero_()
+        model.h.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    dataset = read_dataset(sorted(datasets[0].glob("*.h5"))[0])
+    run = Run(folder=tmp_path, config=TrainConfig(), model_config=model.config(),
+              dataset_info={"mean": dataset.mean, "std": dataset.std}, status="completed", history={}, model=model,
+              which="latest", best_epoch=-1)
+
+    scores = free_run_scores(run, dataset, "test", EvaluationOptions(transient=5, data_lyapunov_points=0))
+
+    assert scores.dh == 1.0
+    assert np.isfinite(scores.dstsp)
+    assert np.isfinite(scores.dh_floor)
+    assert "fixed point" in scores.notes[-1]
