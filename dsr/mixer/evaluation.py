@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 class EnvironmentEvaluation:
     """The evaluation of one environment: its name, kind ("training" or "adapted"), expert and result.
 
-    `result` is None and `error` holds the message when the protocol failed
+    `result` is None and `error` contains the message when the protocol failed
     for this environment (a diverged free run, one that ended on a fixed
     point, a missing dataset).
     """
