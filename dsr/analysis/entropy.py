@@ -53,7 +53,17 @@ def _check_dt(dt: float) -> float:
 
 
 def spectral_radius(matrix: np.ndarray) -> float:
-    """Return the largest absolute eigenvalue of a square matrix (dense for small K, ARPACK for large)."""
+    """Return the largest absolute eigenvalue of a square non-negative matrix.
+
+    The spectrum of a non-negative matrix is the union of the spectra of its
+    strongly connected components (in block-triangular order), so each
+    component is solved on its own: densely up to 500 nodes, by ARPACK above,
+    and densely again if ARPACK does not converge (as on a nilpotent block).
+    Graphs of visited subregions are mostly small components, so this is
+    also fast.
+    """
+    from scipy.sparse.csgraph import connected_components
+
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise InputError(f"The spectral radius needs a square matrix, got shape {matrix.shape}.")
@@ -61,11 +71,22 @@ def spectral_radius(matrix: np.ndarray) -> float:
         return 0.0
     if matrix.shape[0] <= _DENSE_EIGENVALUE_LIMIT:
         return float(np.max(np.abs(np.linalg.eigvals(matrix))))
-    try:
-        values = eigs(sparse.csr_matrix(matrix), k=1, which="LM", return_eigenvectors=False, maxiter=10_000)
-    except ArpackNoConvergence as error:
-        raise NumericalError(f"ARPACK did not converge on the spectral radius of a {matrix.shape[0]}-node graph: {error}") from error
-    return float(np.abs(values[0]))
+
+    n_components, labels = connected_components(sparse.csr_matrix(matrix), directed=True, connection="strong")
+    radius = 0.0
+    for component in range(n_components):
+        members = np.nonzero(labels == component)[0]
+        block = matrix[np.ix_(members, members)]
+        if len(members) <= _DENSE_EIGENVALUE_LIMIT:
+            radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(block)))))
+            continue
+        try:
+            values = eigs(sparse.csr_matrix(block), k=1, which="LM", return_eigenvectors=False, maxiter=10_000)
+            radius = max(radius, float(np.abs(values[0])))
+        except ArpackNoConvergence:
+            logger.info("ARPACK did not converge on a %d-node component; solving it densely", len(members))
+            radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(block)))))
+    return radius
 
 
 def topological_entropy(adjacency: np.ndarray, dt: float = 1.0) -> float:

@@ -175,3 +175,20 @@ def test_word_codes_survive_large_alphabets():
 def test_block_entropies_reject_short_sequences():
     with pytest.raises(InputError, match="at least 5 symbols"):
         block_entropies(np.array([0, 1, 0]), 5)
+
+
+def test_spectral_radius_of_large_graphs():
+    """Above the dense limit each strongly connected component is solved on its own.
+
+    A nilpotent 800-node graph (ARPACK does not converge on it) has radius 0;
+    one 800-node cycle has radius 1; 400 disjoint full shifts on two symbols
+    have radius 2, so ln 2 of topological entropy.
+    """
+    from dsr.analysis.entropy import spectral_radius
+
+    nilpotent = np.triu(np.ones((800, 800)), 1)
+    assert spectral_radius(nilpotent) == 0.0
+    cycle = np.roll(np.eye(800), 1, axis=1)
+    assert spectral_radius(cycle) == pytest.approx(1.0, abs=1e-9)
+    shifts = np.kron(np.eye(400), np.ones((2, 2)))
+    assert spectral_radius(shifts) == pytest.approx(2.0, abs=1e-9)
