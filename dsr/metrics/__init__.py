@@ -12,7 +12,12 @@ published reference code.
 """
 
 from dsr.metrics.data_estimators import correlation_dimension, largest_lyapunov_rosenstein
-from dsr.metrics.power_spectrum import hellinger_spectrum_distance, hellinger_spectrum_distances, power_spectrum
+from dsr.metrics.power_spectrum import (
+    free_run_spectrum_distance,
+    hellinger_spectrum_distance,
+    hellinger_spectrum_distances,
+    power_spectrum,
+)
 from dsr.metrics.state_space import (
     state_space_divergence,
     state_space_divergence_histogram,
@@ -21,6 +26,7 @@ from dsr.metrics.state_space import (
 
 __all__ = [
     "correlation_dimension",
+    "free_run_spectrum_distance",
     "hellinger_spectrum_distance",
     "hellinger_spectrum_distances",
     "largest_lyapunov_rosenstein",

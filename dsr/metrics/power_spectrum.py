@@ -100,6 +100,20 @@ def hellinger_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) 
     return float(np.mean(hellinger_spectrum_distances(true, generated, smoothing_sigma)))
 
 
+def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -> float:
+    """Compute D_H between data and a model's free run, scoring a constant dimension of the run as 1.
+
+    A free run that settles on a fixed point has no power spectrum in the
+    dimensions where it is constant. No spectrum is further from the data's
+    than that, so the run gets the maximum, 1, instead of an error. A
+    constant dimension of `true` is still an input error.
+    """
+    generated = np.asarray(generated, dtype=float)
+    if np.any(np.ptp(generated, axis=0) == 0.0):
+        return 1.0
+    return hellinger_spectrum_distance(true, generated, smoothing_sigma)
+
+
 def _normalised_spectra(name: str, series: np.ndarray, smoothing_sigma: float) -> np.ndarray:
     """Return the z-scored, smoothed power spectra of the columns of a (T, N) array, each summing to 1."""
     standard_deviation = series.std(axis=0)

@@ -5,8 +5,8 @@ so `dsr.runs.evaluation.evaluate_run` scores it against the test part of
 that environment's own dataset, standardised as in training, and stores the
 result in the environment's group of run.h5. `free_run_scores` runs only the
 free-run part of the protocol (D_stsp and D_H against the data, with their
-floors), which the family benchmark uses; it also scores a free run that
-ends on a fixed point, which the full protocol rejects.
+floors), which the family benchmark uses. In both, a free run that ends on
+a fixed point scores D_H = 1 in its constant dimensions.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 
 from dsr.data.dataset import Dataset
 from dsr.errors import InputError, NumericalError
-from dsr.metrics import state_space_divergence
 from dsr.mixer.storage import MixerRun
 from dsr.runs.evaluation import (
     EvaluationOptions, EvaluationResult, TrajectoryScores, evaluate_run, score_trajectories, store_evaluation,
@@ -35,8 +34,7 @@ class EnvironmentEvaluation:
     """The evaluation of one environment: its name, kind ("training" or "adapted"), expert and result.
 
     `result` is None and `error` contains the message when the protocol failed
-    for this environment (a diverged free run, one that ended on a fixed
-    point, a missing dataset).
+    for this environment (a diverged free run, a missing dataset).
     """
 
     name: str
@@ -100,21 +98,6 @@ def free_run_scores(run: Run, dataset: Dataset, part: str, options: EvaluationOp
     generated = [trajectory[options.transient:] for trajectory in trajectories]
     if not all(np.all(np.isfinite(g)) for g in generated):
         raise NumericalError(f"A free run of {run.folder} diverged; the model cannot be scored.")
-    try:
-        return score_trajectories(reference, generated, dataset.dt, options)
-    except InputError:
-        # D_H rejects a constant dimension. Only a run that sits exactly on
-        # a fixed point gets the fallback below; any other error is real.
-        if not any(np.any(np.ptp(g[len(g) // 2:], axis=0) == 0.0) for g in generated):
-            raise
-
-    # The power spectrum of a constant (z-scored) series is undefined, so D_H
-    # takes its maximum, 1. The floors come from the data alone.
-    scores = score_trajectories(reference, [reference], dataset.dt, options)
-    dstsp = [float(state_space_divergence(reference, g, method=options.dstsp_method, n_bins=options.dstsp_bins,
-                                          sigma=options.dstsp_sigma, seed=options.seed)) for g in generated]
-    scores.dstsp, scores.dstsp_per_start = float(np.mean(dstsp)), dstsp
-    scores.dh, scores.dh_per_start = 1.0, [1.0] * len(generated)
-    scores.notes.append("a free run is constant in some dimension (it reached a fixed point), so D_H is set to 1")
-    logger.info("%s: a free run reached a fixed point; D_H set to 1", run.folder)
-    return scores
+    # A free run that reached a fixed point scores D_H = 1 there (see
+    # free_run_spectrum_distance); score_trajectories notes it.
+    return score_trajectories(reference, generated, dataset.dt, options)

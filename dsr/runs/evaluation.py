@@ -33,7 +33,12 @@ import numpy as np
 from dsr.analysis.model_lyapunov import model_lyapunov_spectrum
 from dsr.data.dataset import Dataset
 from dsr.errors import InputError, NumericalError
-from dsr.metrics import hellinger_spectrum_distance, largest_lyapunov_rosenstein, state_space_divergence
+from dsr.metrics import (
+    free_run_spectrum_distance,
+    hellinger_spectrum_distance,
+    largest_lyapunov_rosenstein,
+    state_space_divergence,
+)
 from dsr.metrics.prediction import prediction_error_curve
 from dsr.runs.generate import generate_from_data
 from dsr.runs.run import Run
@@ -122,7 +127,10 @@ def score_trajectories(reference: np.ndarray, generated: list[np.ndarray], dt: f
     half = len(reference) // 2
     first, second = reference[:half], reference[half:2 * half]
     dh_length = min(options.dh_length, half, *(len(run) for run in generated))
-    dh = [hellinger_spectrum_distance(reference[:dh_length], run[:dh_length], options.dh_sigma) for run in generated]
+    dh = [free_run_spectrum_distance(reference[:dh_length], run[:dh_length], options.dh_sigma) for run in generated]
+    if any(np.any(np.ptp(run[:dh_length], axis=0) == 0.0) for run in generated):
+        notes.append("a free run is constant in some dimension (it reached a fixed point), so its D_H is set to 1")
+        logger.info("a free run reached a fixed point; its D_H is set to 1")
 
     scores = TrajectoryScores(
         dstsp=float(np.mean(dstsp)), dstsp_floor=_dstsp(first, second, options),

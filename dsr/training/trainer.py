@@ -237,7 +237,7 @@ class Trainer:
         if config.validation_metric == "prediction":
             return prediction_score(self.model, self.valid_parts, config.validation_horizon)
 
-        from dsr.metrics import hellinger_spectrum_distance, state_space_divergence
+        from dsr.metrics import free_run_spectrum_distance, state_space_divergence
 
         part = max(self.valid_parts, key=len)
         if config.validation_metric == "dstsp":
@@ -249,7 +249,7 @@ class Trainer:
             return math.inf
         if config.validation_metric == "dstsp":
             return float(state_space_divergence(part, generated))
-        return float(hellinger_spectrum_distance(part, generated))
+        return free_run_spectrum_distance(part, generated)
 
     def _clip_gradients(self) -> float:
         parameters = [p for p in self.model.parameters() if p.grad is not None]

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from dsr.errors import InputError
-from dsr.metrics import hellinger_spectrum_distance, hellinger_spectrum_distances, power_spectrum
+from dsr.metrics import (
+    free_run_spectrum_distance,
+    hellinger_spectrum_distance,
+    hellinger_spectrum_distances,
+    power_spectrum,
+)
 
 # 4,096 samples give 2,049 frequency bins. The sines below sit on exact bins k, so the periodogram has all
 # power in bin k and none leaks into the others.
@@ -157,6 +162,26 @@ def test_rejects_mismatched_dimension():
 def test_rejects_constant_series():
     with pytest.raises(InputError, match="constant"):
         hellinger_spectrum_distance(np.ones(100), sine_at_bin(5, 100))
+
+
+def test_free_run_constant_dimension_scores_one(lorenz):
+    """A free run resting on a fixed point has no spectrum in that dimension, so D_H takes its maximum."""
+    resting = lorenz.copy()
+    resting[:, 1] = 0.5
+
+    assert free_run_spectrum_distance(lorenz, resting) == 1.0
+
+
+def test_free_run_distance_equals_hellinger(lorenz, rossler):
+    assert free_run_spectrum_distance(lorenz, rossler) == hellinger_spectrum_distance(lorenz, rossler)
+
+
+def test_free_run_distance_rejects_constant_data(lorenz):
+    constant = lorenz.copy()
+    constant[:, 0] = 1.0
+
+    with pytest.raises(InputError, match="constant"):
+        free_run_spectrum_distance(constant, lorenz)
 
 
 @pytest.mark.parametrize("sigma", [-1.0, float("nan")])

@@ -126,3 +126,20 @@ def test_lozi_alrnn_reproduces_lozi_exponents():
 
     direct, _ = system_lyapunov_spectrum("lozi", time=30_000)
     np.testing.assert_allclose(spectrum.exponents, direct.exponents, atol=5e-3)
+
+
+def test_scores_of_fixed_point_free_run():
+    """A free run constant in one dimension gets D_H = 1 with a note, while the floors come from the data."""
+    from dsr.runs.evaluation import EvaluationOptions, score_trajectories
+
+    time = np.arange(4000) * 0.05
+    reference = np.stack([np.sin(time), np.cos(1.7 * time)], axis=1)
+    resting = reference.copy()
+    resting[:, 1] = 0.25
+
+    scores = score_trajectories(reference, [resting], 0.05, EvaluationOptions(data_lyapunov_points=0))
+
+    assert scores.dh == 1.0
+    assert scores.dh_floor < 0.1
+    assert np.isfinite(scores.dstsp)
+    assert "fixed point" in scores.notes[-1]
