@@ -94,6 +94,11 @@ def train_command(
 
     if model not in (None, "alrnn", "shplrnn", "mixer"):
         raise InputError(f"Invalid model {model!r}; expected one of: alrnn, shplrnn, mixer.")
+    if resume and model is None:
+        from dsr.mixer.storage import is_mixer_run
+
+        # --resume takes the model from the run, so a MixER run needs no --model.
+        model = "mixer" if is_mixer_run(output) else None
     if model == "mixer":
         from cli.train_mixer import train_mixer
 

@@ -43,8 +43,12 @@ def mixer_default(name: str) -> str:
     return f" \\[default: {getattr(MixerConfig, name)}]"
 
 
-def mixer_config(options: dict[str, Any]):
-    """Build the MixerConfig from the options of `dsr train` (its local variables) and --mixer-option values."""
+def mixer_config(options: dict[str, Any], stored=None):
+    """Build the MixerConfig from the options of `dsr train` (its local variables) and --mixer-option values.
+
+    With a `stored` config (on --resume), the given options replace its
+    values, and None is returned when no option is given.
+    """
     from dsr.mixer.config import MixerConfig
 
     for name, description in UNUSED_OPTIONS.items():
@@ -52,7 +56,9 @@ def mixer_config(options: dict[str, Any]):
             raise InputError(f"{description} does not apply to --model mixer; leave it out.")
     values = {field: options[name] for name, field in SHARED_OPTIONS.items() if options.get(name) is not None}
     values.update(parse_mixer_options(options.get("mixer_option") or []))
-    return MixerConfig.from_dict(values)
+    if stored is None:
+        return MixerConfig.from_dict(values)
+    return MixerConfig.from_dict({**stored.to_dict(), **values}) if values else None
 
 
 def parse_mixer_options(items: list[str]) -> dict[str, Any]:
@@ -86,12 +92,12 @@ def train_mixer(data_paths: list[Path], output: Path, options: dict[str, Any]) -
 
     from dsr.mixer.run_training import train_mixer_run
 
-    if options.get("resume"):
-        raise InputError("MixER runs cannot be resumed (their checkpoints hold no optimiser state); train again "
-                         "with --force to start over.")
+    resume, force = options.get("resume", False), options.get("force", False)
+    if resume and force:
+        raise InputError("--resume and --force contradict each other: --resume continues a run, --force deletes it.")
     if options.get("seeds", 1) != 1:
         raise InputError("--seeds trains several single models; for MixER, train one run per --seed instead.")
-    config = mixer_config(options)
+    config = mixer_config(options, _stored_config(output) if resume else None)
     torch.set_num_threads(max(1, options.get("threads") or 1))
     quiet, json_ = options.get("quiet", False), options.get("json_", False)
     if quiet:
@@ -99,9 +105,9 @@ def train_mixer(data_paths: list[Path], output: Path, options: dict[str, Any]) -
 
     started = time.perf_counter()
     if quiet or json_:
-        summary = train_mixer_run(data_paths, output, config, force=options.get("force", False))
+        summary = train_mixer_run(data_paths, output, config, force=force, resume=resume)
     else:
-        summary = _train_with_progress(data_paths, output, config, options.get("force", False))
+        summary = _train_with_progress(data_paths, output, config, force, resume)
 
     payload = {"run": str(summary.folder), "status": "completed", "outer_steps": summary.outer_steps,
                "environments": summary.environments, "routing": summary.routing, "final_loss": summary.final_loss,
@@ -121,7 +127,14 @@ def train_mixer(data_paths: list[Path], output: Path, options: dict[str, Any]) -
                              f"({summary.rollout} rollout)")
 
 
-def _train_with_progress(data_paths: list[Path], output: Path, config, force: bool):
+def _stored_config(folder: Path):
+    """Return the MixerConfig stored in `folder`, or None where there is no MixER run to resume."""
+    from dsr.mixer.storage import is_mixer_run, load_mixer_config
+
+    return load_mixer_config(folder) if is_mixer_run(folder) else None
+
+
+def _train_with_progress(data_paths: list[Path], output: Path, config, force: bool, resume: bool):
     from dsr.mixer.run_training import train_mixer_run
 
     columns = (
@@ -129,10 +142,11 @@ def _train_with_progress(data_paths: list[Path], output: Path, config, force: bo
         TextColumn("loss {task.fields[loss]}  experts used {task.fields[used]}"), TimeRemainingColumn(),
     )
     with Progress(*columns, console=console.stderr, transient=False) as progress:
-        task = progress.add_task("train", total=config.outer_steps, loss="-", used="-")
+        total = config.outer_steps if config is not None else _stored_config(output).outer_steps
+        task = progress.add_task("train", total=total, loss="-", used="-")
 
         def on_outer_step(trainer, record: dict) -> None:
-            used = ", ".join(f"{k}: {int((trainer.routing == k).sum())}" for k in range(config.experts))
+            used = ", ".join(f"{k}: {int((trainer.routing == k).sum())}" for k in range(trainer.config.experts))
             progress.update(task, completed=record["outer_step"], loss=f"{record['model_loss']:.4g}", used=used)
 
-        return train_mixer_run(data_paths, output, config, force=force, on_outer_step=on_outer_step)
+        return train_mixer_run(data_paths, output, config, force=force, resume=resume, on_outer_step=on_outer_step)

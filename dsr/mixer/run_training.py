@@ -12,7 +12,15 @@ import numpy as np
 
 from dsr.mixer.config import MixerConfig
 from dsr.mixer.environments import load_environments
-from dsr.mixer.storage import create_mixer_run, save_mixer_state
+from dsr.errors import InputError
+from dsr.mixer.storage import (
+    create_mixer_run,
+    is_mixer_run,
+    load_mixer_config,
+    load_mixer_state,
+    save_mixer_state,
+    stored_fingerprints,
+)
 from dsr.mixer.training import MixerCallbacks, MixerState, MixerTrainer
 from dsr.runs.run import LOG_FILE, RUN_FILE
 
@@ -46,9 +54,15 @@ class MixerSummary:
 
 
 def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: MixerConfig | None = None,
-                    force: bool = False,
+                    force: bool = False, resume: bool = False,
                     on_outer_step: Callable[[MixerTrainer, dict], None] | None = None) -> MixerSummary:
     """Train MixER on datasets (one per environment, or folders of them) into a run folder.
+
+    With `resume`, training continues exactly where it stopped, from the
+    stored configuration and the last saved state. `config` must then be
+    None or equal to the stored one, and `dataset_paths` must give the same
+    datasets in the same order. Resuming a completed run trains nothing and
+    returns its summary.
 
     Raises InputError for bad input (OutputExistsError for an existing run
     without `force`), NumericalError when training diverges and
@@ -56,10 +70,19 @@ def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: Mixer
     state of the last finished outer step.
     """
     folder = Path(folder)
-    config = config or MixerConfig()
+    if resume:
+        config, start = _prepare_resume(folder, dataset_paths, config)
+    else:
+        config, start = config or MixerConfig(), None
     environments = load_environments(dataset_paths, config.normalization)
     trainer = MixerTrainer(config, environments)
-    create_mixer_run(folder, config, environments, force=force)
+    if resume:
+        _check_environments(folder, environments)
+        if start is not None:
+            trainer.restore(start)
+            logger.info("resuming %s from outer step %d", folder, start.outer_step)
+    else:
+        create_mixer_run(folder, config, environments, force=force)
 
     def on_state(state: MixerState, reason: str) -> None:
         save_mixer_state(folder, state, STATUS_OF_REASON[reason])
@@ -78,6 +101,34 @@ def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: Mixer
                         routing=[int(k) for k in final.routing], outer_steps=final.outer_step,
                         final_loss=[float(v) for v in losses], seconds=time.perf_counter() - started,
                         rollout=final.implementation)
+
+
+def _prepare_resume(folder: Path, dataset_paths: list[Path],
+                    config: MixerConfig | None) -> tuple[MixerConfig, MixerState | None]:
+    """Return the stored configuration and the state to resume from (None if training has not started)."""
+    if not is_mixer_run(folder):
+        raise InputError(f"{folder}: no MixER run to resume. Start one without --resume.")
+    stored = load_mixer_config(folder)
+    if config is not None and config != stored:
+        differences = [f"{key}: stored {value!r}, given {getattr(config, key)!r}"
+                       for key, value in stored.to_dict().items() if getattr(config, key) != value]
+        raise InputError(
+            f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
+            "Leave the options out, or start a new run with --force or another -o."
+        )
+    return stored, load_mixer_state(folder)
+
+
+def _check_environments(folder: Path, environments: list) -> None:
+    """Raise InputError unless the datasets are the run's, by SHA-256 and in order."""
+    stored = stored_fingerprints(folder)
+    given = [environment.sha256 for environment in environments]
+    if given != [sha256 for _, sha256 in stored]:
+        names = ", ".join(name for name, _ in stored)
+        raise InputError(
+            f"{folder}: the datasets given are not the ones this run was trained on (SHA-256 or order differs). "
+            f"Resume with the original dataset files, in the order of its environments: {names}."
+        )
 
 
 def _attach_log_file(path: Path) -> logging.Handler:

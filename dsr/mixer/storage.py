@@ -30,7 +30,15 @@ from dsr.mixer.training import OUTER_ARRAYS, OUTER_FIELDS, ROUTING_FIELDS, Mixer
 from dsr.models import ReconstructionModel
 from dsr.provenance import command_line
 from dsr.runs.run import LOG_FILE, RUN_FILE, Run, library_versions
-from dsr.runs.store import read_json, read_tensors, rewrite_file, write_json, write_tensors
+from dsr.runs.store import (
+    read_json,
+    read_tensors,
+    read_torch_object,
+    rewrite_file,
+    write_json,
+    write_tensors,
+    write_torch_object,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +145,12 @@ def save_mixer_state(folder: str | Path, state: MixerState, status: str) -> None
         group.create_dataset("validation_step", data=np.asarray(state.validation_history["outer_step"], dtype=np.int64))
         group.create_dataset("validation", data=np.asarray(state.validation_history["validation"], dtype=np.float64))
 
+    def write_training_state(group: h5py.Group, old: h5py.File) -> None:
+        write_torch_object(group, "state", state.training)
+
     rewrite_file(run_file, {"experts": write_experts, "contexts": write_contexts, "gate": write_gate,
-                            "routing": write_routing, "curves": write_curves},
+                            "routing": write_routing, "curves": write_curves,
+                            "training_state": write_training_state if state.training is not None else None},
                  {"status": status, "updated_utc": _now(), "outer_step": state.outer_step,
                   "rollout": state.implementation})
 
@@ -314,6 +326,50 @@ def load_mixer_run(folder: str | Path) -> MixerRun:
     return MixerRun(folder=folder, config=config, expert_config=expert_config, status=status, experts=experts,
                     gate=gate, environments=environments, routing_history=routing_history, curves=curves,
                     attributes=attributes)
+
+
+def load_mixer_config(folder: str | Path) -> MixerConfig:
+    """Read the MixerConfig stored in a MixER run's run.h5."""
+    with h5py.File(Path(folder) / RUN_FILE, "r") as handle:
+        return MixerConfig.from_dict(read_json(handle["config"], "mixer"))
+
+
+def stored_fingerprints(folder: str | Path) -> list[tuple[str, str]]:
+    """Return (name, SHA-256) of each training environment's dataset, in run order."""
+    with h5py.File(Path(folder) / RUN_FILE, "r") as handle:
+        group = handle["environments"]
+        return [(str(group[key].attrs["name"]), str(group[key].attrs["sha256"])) for key in sorted(group)]
+
+
+def load_mixer_state(folder: str | Path) -> MixerState | None:
+    """Read the state that training saved last into run.h5, to resume from it.
+
+    Returns None when the run has no trained parameters yet (status
+    "created"). Raises FormatError for a run saved without a training state,
+    which cannot be resumed.
+    """
+    run_file = Path(folder) / RUN_FILE
+    with h5py.File(run_file, "r") as handle:
+        if "experts" not in handle:
+            return None
+        if "training_state" not in handle:
+            raise FormatError(f"{run_file}: the run contains no training state, so it cannot be resumed. "
+                              "Train it again with --force.")
+        curves = handle["curves"]
+        return MixerState(
+            outer_step=int(handle.attrs["outer_step"]),
+            experts=[read_tensors(handle["experts"][key]) for key in sorted(handle["experts"])],
+            contexts=torch.as_tensor(handle["contexts/final"][()]),
+            gate=torch.as_tensor(handle["gate/weight"][()]),
+            centroids=handle["gate/centroids"][()] if "centroids" in handle["gate"] else None,
+            routing=handle["routing/final"][()],
+            history={name: list(curves[name][()]) for name in OUTER_FIELDS + OUTER_ARRAYS},
+            routing_history={name: list(handle["routing"][name][()]) for name in ROUTING_FIELDS},
+            validation_history={"outer_step": list(curves["validation_step"][()]),
+                                "validation": list(curves["validation"][()])},
+            implementation=str(handle.attrs["rollout"]),
+            training=read_torch_object(handle["training_state"], "state"),
+        )
 
 
 def _record(group: h5py.Group, kind: str, path: str, context: np.ndarray, expert: int) -> EnvironmentRecord:

@@ -20,8 +20,9 @@ JMLR 2022), f_k the fraction of environments routed to expert k and P_k the
 mean gate probability of expert k over all environments.
 
 Persistence lives in `dsr.mixer.storage` and is reached through callbacks.
-Training cannot be resumed: a checkpoint holds the parameters and the
-history, not the optimiser and random-number states.
+Each saved state also contains the optimiser, sampler, random-number and α
+states, so a run resumed from it (`restore`) continues exactly as the
+uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -58,7 +59,7 @@ ROUTING_FIELDS = ("step", "routing", "clusters", "targets", "assignment", "resee
 
 @dataclass
 class MixerState:
-    """The trained quantities and the history at the end of an outer step (no optimiser state).
+    """The trained quantities, the history and the training state at the end of an outer step.
 
     Attributes:
         outer_step: outer steps finished.
@@ -71,6 +72,9 @@ class MixerState:
         routing_history: per gate update, `ROUTING_FIELDS`.
         validation_history: "outer_step" and "validation" (E,) rows.
         implementation: "fused" or "vmap", the rollout that trained it.
+        training: the optimisers', samplers', random generators' and α
+            controllers' states and the inner step count, for resuming;
+            None in states that were not saved for that.
     """
 
     outer_step: int
@@ -83,6 +87,7 @@ class MixerState:
     routing_history: dict[str, list]
     validation_history: dict[str, list]
     implementation: str = "vmap"
+    training: dict[str, Any] | None = None
 
 
 @dataclass
@@ -189,8 +194,8 @@ class MixerTrainer:
             self.restore(last_good)
             self._emit(callbacks, last_good, "interrupted")
             raise TrainingInterrupted(
-                f"Interrupted; saved the state after outer step {last_good.outer_step}. MixER runs cannot be "
-                "resumed, so train again with --force to start over."
+                f"Interrupted; saved the state after outer step {last_good.outer_step}. Continue with the same "
+                "command and --resume."
             ) from None
 
         final = self.state()
@@ -426,7 +431,20 @@ class MixerTrainer:
             routing_history={k: list(v) for k, v in self.routing_history.items()},
             validation_history={k: list(v) for k, v in self.validation_history.items()},
             implementation=self.implementation,
+            training=self._training_state(),
         )
+
+    def _training_state(self) -> dict[str, Any]:
+        return {
+            "context_optimizer": copy.deepcopy(self.context_optimizer.state_dict()),
+            "model_optimizer": copy.deepcopy(self.model_optimizer.state_dict()),
+            "samplers": [copy.deepcopy(sampler.state_dict()) for sampler in self.samplers],
+            "gate_samplers": [copy.deepcopy(sampler.state_dict()) for sampler in self.gate_samplers],
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+            "noise_generator": self.noise_generator.get_state(),
+            "alphas": [controller.state_dict() for controller in self.alphas],
+            "inner_step": self.inner_step,
+        }
 
     def restore(self, state: MixerState) -> None:
         self.outer_step = state.outer_step
@@ -439,6 +457,21 @@ class MixerTrainer:
         self.history = {k: list(v) for k, v in state.history.items()}
         self.routing_history = {k: list(v) for k, v in state.routing_history.items()}
         self.validation_history = {k: list(v) for k, v in state.validation_history.items()}
+        if state.training is not None:
+            self._restore_training_state(state.training)
+
+    def _restore_training_state(self, training: dict[str, Any]) -> None:
+        self.context_optimizer.load_state_dict(training["context_optimizer"])
+        self.model_optimizer.load_state_dict(training["model_optimizer"])
+        for sampler, values in zip(self.samplers + self.gate_samplers, training["samplers"] + training["gate_samplers"]):
+            sampler.load_state_dict(values)
+        self.rng.bit_generator.state = training["rng"]
+        self.noise_generator.set_state(training["noise_generator"])
+        for controller, values in zip(self.alphas, training["alphas"]):
+            controller.load_state_dict(values)
+        self.inner_step = int(training["inner_step"])
+        # The cached loss matrix belongs to an inner step of the old process.
+        self.last_loss_matrix = None
 
     def _finite(self) -> bool:
         tensors = [self.contexts, self.gate.weight, *self.experts.parameters()]

@@ -56,3 +56,24 @@ def test_bad_mixer_option(tmp_path, datasets, dsr_cli):
     result = dsr_cli("train", "--model", "mixer", datasets[0], "-o", tmp_path / "run", "--batches-per-epoch", "3")
     assert result.exit_code == 2
     assert "does not apply to --model mixer" in result.stderr
+
+
+def test_resume_command(tmp_path, datasets, dsr_cli):
+    """--resume finds the MixER run without --model, checks changed options and continues a completed run as a no-op."""
+    folder = tmp_path / "run"
+    options = ("--epochs", "2", "--experts", "2", "--context-dim", "3", "--hidden", "6", "--sequence-length", "10",
+               "--batch-size", "3", "--mixer-option", "gate_warmup=1", "--mixer-option", "context_steps=1",
+               "--mixer-option", "model_steps=1", "--json")
+    assert dsr_cli("train", "--model", "mixer", datasets[0], "-o", folder, *options).exit_code == 0
+
+    resumed = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["outer_steps"] == 2
+
+    changed = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--epochs", "4")
+    assert changed.exit_code == 2
+    assert "outer_steps: stored 2, given 4" in changed.stderr
+
+    both = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--force", "--model", "mixer")
+    assert both.exit_code == 2
+    assert "contradict" in both.stderr

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsr.errors import InputError, OutputExistsError
+from dsr.errors import InputError, OutputExistsError, TrainingInterrupted
 from dsr.mixer import MixerConfig, adapt_context, load_mixer_run, new_environment, store_adaptation, train_mixer_run
 from dsr.models import ShallowPLRNN
 from dsr.runs import load_run
@@ -142,3 +142,62 @@ def test_free_run_scores_fixed_point(tmp_path, datasets):
     assert np.isfinite(scores.dstsp)
     assert np.isfinite(scores.dh_floor)
     assert "fixed point" in scores.notes[-1]
+
+
+def test_resume_equals_uninterrupted(tmp_path, datasets):
+    """A run interrupted in outer step 2 and resumed ends exactly as one that ran its 3 steps at once."""
+    uninterrupted = tmp_path / "whole"
+    train_mixer_run([datasets[0]], uninterrupted, MixerConfig(**TINY))
+
+    def interrupt_in_step_two(trainer, record):
+        if record["outer_step"] == 2:
+            raise KeyboardInterrupt
+
+    stopped = tmp_path / "stopped"
+    with pytest.raises(TrainingInterrupted):
+        train_mixer_run([datasets[0]], stopped, MixerConfig(**TINY), on_outer_step=interrupt_in_step_two)
+    assert load_mixer_run(stopped).status == "interrupted"
+    assert load_mixer_run(stopped).attributes["outer_step"] == 1
+
+    summary = train_mixer_run([datasets[0]], stopped, resume=True)
+
+    assert summary.outer_steps == 3
+    whole, resumed = load_mixer_run(uninterrupted), load_mixer_run(stopped)
+    assert resumed.status == "completed"
+    np.testing.assert_array_equal(resumed.curves["loss"], whole.curves["loss"])
+    np.testing.assert_array_equal(resumed.curves["contexts"], whole.curves["contexts"])
+    np.testing.assert_array_equal(resumed.curves["validation"], whole.curves["validation"])
+    np.testing.assert_array_equal(resumed.routing_history["routing"], whole.routing_history["routing"])
+    np.testing.assert_array_equal(resumed.gate.weight.detach(), whole.gate.weight.detach())
+    for resumed_expert, whole_expert in zip(resumed.experts, whole.experts):
+        for name, value in whole_expert.state_dict().items():
+            torch.testing.assert_close(resumed_expert.state_dict()[name], value, rtol=0, atol=0)
+
+
+def test_resume_completed_run_trains_nothing(trained, datasets):
+    folder, summary = trained
+
+    again = train_mixer_run([datasets[0]], folder, resume=True)
+
+    assert again.outer_steps == summary.outer_steps
+    assert again.routing == summary.routing
+
+
+def test_resume_rejects_other_datasets(tmp_path, datasets):
+    folder = tmp_path / "run"
+    train_mixer_run([datasets[0]], folder, MixerConfig(**{**TINY, "outer_steps": 1}))
+
+    reordered = sorted(datasets[0].glob("*.h5"), reverse=True)
+    replaced = [*sorted(datasets[0].glob("*.h5"))[:3], datasets[1]]
+
+    with pytest.raises(InputError, match="not the ones this run was trained on"):
+        train_mixer_run(reordered, folder, resume=True)
+    with pytest.raises(InputError, match="not the ones this run was trained on"):
+        train_mixer_run(replaced, folder, resume=True)
+
+
+def test_resume_rejects_changed_options(trained, datasets):
+    folder, _ = trained
+
+    with pytest.raises(InputError, match="outer_steps: stored 3, given 5"):
+        train_mixer_run([datasets[0]], folder, MixerConfig(**{**TINY, "outer_steps": 5}), resume=True)
