@@ -23,6 +23,7 @@ from dsr.mixer.storage import (
 )
 from dsr.mixer.training import MixerCallbacks, MixerState, MixerTrainer
 from dsr.runs.run import LOG_FILE, RUN_FILE
+from dsr.runs.training import check_resume_options
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +110,7 @@ def _prepare_resume(folder: Path, dataset_paths: list[Path],
     if not is_mixer_run(folder):
         raise InputError(f"{folder}: no MixER run to resume. Start one without --resume.")
     stored = load_mixer_config(folder)
-    if config is not None and config != stored:
-        differences = [f"{key}: stored {value!r}, given {getattr(config, key)!r}"
-                       for key, value in stored.to_dict().items() if getattr(config, key) != value]
-        raise InputError(
-            f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
-            "Leave the options out, or start a new run with --force or another -o."
-        )
+    check_resume_options(folder, stored, config)
     return stored, load_mixer_state(folder)
 
 

@@ -105,19 +105,29 @@ def train_run(
     )
 
 
+def check_resume_options(folder: Path, stored: Any, given: Any) -> None:
+    """Raise InputError, naming each difference, if `given` is a configuration other than the `stored` one.
+
+    `stored` and `given` are configuration dataclasses with `to_dict`
+    (TrainConfig or MixerConfig); `given` None means no options were given.
+    """
+    if given is None or given == stored:
+        return
+    differences = [f"{key}: stored {value!r}, given {getattr(given, key)!r}"
+                   for key, value in stored.to_dict().items() if getattr(given, key) != value]
+    raise InputError(
+        f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
+        "Leave the options out, or start a new run with --force or another -o."
+    )
+
+
 def _prepare_resume(folder: Path, dataset_path: Path, config: TrainConfig | None) -> tuple[TrainConfig, Snapshot | None]:
     status = run_status(folder)
     if status is None:
         raise InputError(f"{folder}: no run to resume. Start one without --resume.")
     run = load_run(folder, which="latest") if status != "created" else None
     stored = run.config if run is not None else _stored_config(folder)
-    if config is not None and config != stored:
-        differences = [f"{key}: stored {value!r}, given {getattr(config, key)!r}"
-                       for key, value in stored.to_dict().items() if getattr(config, key) != value]
-        raise InputError(
-            f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
-            "Leave the options out, or start a new run with --force or another -o."
-        )
+    check_resume_options(folder, stored, config)
     fingerprint = _stored_fingerprint(folder)
     if file_sha256(dataset_path) != fingerprint:
         raise InputError(
