@@ -17,6 +17,7 @@ from dsr.metrics.power_spectrum import (
     hellinger_spectrum_distance,
     hellinger_spectrum_distances,
     power_spectrum,
+    resting_dimensions,
 )
 from dsr.metrics.state_space import (
     state_space_divergence,
@@ -31,6 +32,7 @@ __all__ = [
     "hellinger_spectrum_distances",
     "largest_lyapunov_rosenstein",
     "power_spectrum",
+    "resting_dimensions",
     "state_space_divergence",
     "state_space_divergence_histogram",
     "state_space_divergence_mixture",

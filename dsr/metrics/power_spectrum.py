@@ -18,6 +18,10 @@ from scipy.ndimage import gaussian_filter1d
 from dsr.errors import InputError
 from dsr.metrics._validation import as_time_series, check_positive, check_same_dimension
 
+# A free-run dimension whose standard deviation is below this fraction of the
+# data's rests on or near a fixed point (the attractor figure uses the same rule).
+RESTING_FRACTION = 0.01
+
 logger = logging.getLogger(__name__)
 
 
@@ -100,18 +104,35 @@ def hellinger_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) 
     return float(np.mean(hellinger_spectrum_distances(true, generated, smoothing_sigma)))
 
 
-def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -> float:
-    """Compute D_H between data and a model's free run, scoring a constant dimension of the run as 1.
+def resting_dimensions(true, generated) -> np.ndarray:
+    """Return a boolean mask (N,) of the dimensions in which a free run rests on or near a fixed point.
 
-    A free run that settles on a fixed point has no power spectrum in the
-    dimensions where it is constant. No spectrum is further from the data's
-    than that, so the run gets the maximum, 1, instead of an error. A
+    A dimension rests when the free run's standard deviation there is below
+    `RESTING_FRACTION` (1 %) of the data's. Z-scoring such a dimension would
+    blow up the decay of its transient, or rounding noise, into a spectrum.
+    """
+    true = as_time_series("true", true, min_length=2, allow_1d=True)
+    generated = as_time_series("generated", generated, min_length=2, allow_1d=True)
+    check_same_dimension(true, generated)
+    return generated.std(axis=0) < RESTING_FRACTION * true.std(axis=0)
+
+
+def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -> float:
+    """Compute D_H between data and a model's free run, scoring resting dimensions of the run as 1.
+
+    A free run that settles on a fixed point has no spectrum to compare in
+    the dimensions where it rests (`resting_dimensions`). No spectrum is
+    further from the data's than that, so those dimensions get the maximum
+    H = 1 and the others their Hellinger distance; D_H is the mean. A
     constant dimension of `true` is still an input error.
     """
-    generated = np.asarray(generated, dtype=float)
-    if np.any(np.ptp(generated, axis=0) == 0.0):
-        return 1.0
-    return hellinger_spectrum_distance(true, generated, smoothing_sigma)
+    true = as_time_series("true", true, min_length=2, allow_1d=True)
+    generated = as_time_series("generated", generated, min_length=2, allow_1d=True)
+    resting = resting_dimensions(true, generated)
+    distances = np.ones(true.shape[1])
+    if not resting.all():
+        distances[~resting] = hellinger_spectrum_distances(true[:, ~resting], generated[:, ~resting], smoothing_sigma)
+    return float(np.mean(distances))
 
 
 def _normalised_spectra(name: str, series: np.ndarray, smoothing_sigma: float) -> np.ndarray:

@@ -37,6 +37,7 @@ from dsr.metrics import (
     free_run_spectrum_distance,
     hellinger_spectrum_distance,
     largest_lyapunov_rosenstein,
+    resting_dimensions,
     state_space_divergence,
 )
 from dsr.metrics.prediction import prediction_error_curve
@@ -92,7 +93,11 @@ class EvaluationOptions:
 
 @dataclass
 class TrajectoryScores:
-    """Scores of generated trajectories against reference data, with the data-vs-itself floor."""
+    """Scores of generated trajectories against reference data, with the data-vs-itself floor.
+
+    dh_samples and lyapunov_samples are the samples of each series that D_H
+    and the Rosenstein estimates used.
+    """
 
     dstsp: float
     dstsp_floor: float
@@ -103,6 +108,7 @@ class TrajectoryScores:
     dh_samples: int = 0
     lyapunov_data: float = math.nan
     lyapunov_generated: float = math.nan
+    lyapunov_samples: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -128,9 +134,12 @@ def score_trajectories(reference: np.ndarray, generated: list[np.ndarray], dt: f
     first, second = reference[:half], reference[half:2 * half]
     dh_length = min(options.dh_length, half, *(len(run) for run in generated))
     dh = [free_run_spectrum_distance(reference[:dh_length], run[:dh_length], options.dh_sigma) for run in generated]
-    if any(np.any(np.ptp(run[:dh_length], axis=0) == 0.0) for run in generated):
-        notes.append("a free run is constant in some dimension (it reached a fixed point), so its D_H is set to 1")
-        logger.info("a free run reached a fixed point; its D_H is set to 1")
+    resting = max(int(resting_dimensions(reference[:dh_length], run[:dh_length]).sum()) for run in generated)
+    if resting:
+        notes.append(f"a free run rests on or near a fixed point in {resting} of {reference.shape[1]} dimensions "
+                     "(its spread there is below 1 % of the data's), so D_H counts 1 for each of them. "
+                     "Train longer or check the training curves.")
+        logger.info("a free run rests on or near a fixed point in %d dimensions; D_H counts 1 there", resting)
 
     scores = TrajectoryScores(
         dstsp=float(np.mean(dstsp)), dstsp_floor=_dstsp(first, second, options),
@@ -141,8 +150,13 @@ def score_trajectories(reference: np.ndarray, generated: list[np.ndarray], dt: f
 
     points = options.data_lyapunov_points
     if points:
+        scores.lyapunov_samples = min(points, len(reference))
+        if len(reference) < points:
+            notes.append(f"the data has {len(reference):,} samples, fewer than the {points:,} asked for the "
+                         "Rosenstein estimates, so both use that many and scatter more than at 10,000. "
+                         "Evaluate against a longer recording with --data where one exists.")
         scores.lyapunov_data = _rosenstein(reference[:points, 0], dt, "test data", notes)
-        scores.lyapunov_generated = _rosenstein(generated[0][:points, 0], dt, "free run", notes)
+        scores.lyapunov_generated = _rosenstein(generated[0][:scores.lyapunov_samples, 0], dt, "free run", notes)
     return scores
 
 
@@ -193,7 +207,8 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
     spectrum = model_lyapunov_spectrum(run.model, z0, n_steps=options.lyapunov_steps,
                                        transient=options.lyapunov_transient, dt=dataset.dt)
     protocol = {**dataclasses.asdict(options), "part": part, "reference_samples": int(len(reference)),
-                "dh_samples": scores.dh_samples, "best_epoch": run.best_epoch,
+                "dh_samples": scores.dh_samples, "rosenstein_samples": scores.lyapunov_samples,
+                "best_epoch": run.best_epoch,
                 "dt": dataset.dt, "starts": starts.tolist(), "parameters_used": run.which,
                 "dataset": dataset.name, "notes": scores.notes}
     return EvaluationResult(scores=scores, prediction_error=prediction, lyapunov_exponents=spectrum.exponents,

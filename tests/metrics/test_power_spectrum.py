@@ -14,6 +14,7 @@ from dsr.metrics import (
     hellinger_spectrum_distance,
     hellinger_spectrum_distances,
     power_spectrum,
+    resting_dimensions,
 )
 
 # 4,096 samples give 2,049 frequency bins. The sines below sit on exact bins k, so the periodogram has all
@@ -164,12 +165,29 @@ def test_rejects_constant_series():
         hellinger_spectrum_distance(np.ones(100), sine_at_bin(5, 100))
 
 
-def test_free_run_constant_dimension_scores_one(lorenz):
-    """A free run resting on a fixed point has no spectrum in that dimension, so D_H takes its maximum."""
+def test_free_run_resting_dimension_scores_one(lorenz):
+    """A dimension resting on a fixed point has no spectrum to compare, so its H is the maximum, 1."""
     resting = lorenz.copy()
     resting[:, 1] = 0.5
+    others = hellinger_spectrum_distances(lorenz[:, [0, 2]], lorenz[:, [0, 2]])
 
-    assert free_run_spectrum_distance(lorenz, resting) == 1.0
+    assert free_run_spectrum_distance(lorenz, resting) == pytest.approx((others.sum() + 1.0) / 3)
+
+
+def test_free_run_near_fixed_point_scores_one(lorenz):
+    """A free run decaying onto a fixed point, with spread below 1 % of the data's, scores 1 in every dimension."""
+    decay = np.exp(-np.arange(len(lorenz)) / 50.0)[:, None]
+    settling = 0.3 + 1e-3 * lorenz.std(axis=0) * decay * np.sin(np.arange(len(lorenz)) / 3.0)[:, None]
+
+    assert resting_dimensions(lorenz, settling).all()
+    assert free_run_spectrum_distance(lorenz, settling) == 1.0
+
+
+def test_free_run_small_oscillation_is_not_resting(lorenz):
+    scaled = 0.05 * lorenz
+
+    assert not resting_dimensions(lorenz, scaled).any()
+    assert free_run_spectrum_distance(lorenz, scaled) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_free_run_distance_equals_hellinger(lorenz, rossler):

@@ -129,7 +129,8 @@ def test_lozi_alrnn_reproduces_lozi_exponents():
 
 
 def test_scores_of_fixed_point_free_run():
-    """A free run constant in one dimension gets D_H = 1 with a note, while the floors come from the data."""
+    """A free run constant in one dimension counts H = 1 there, with a note; the floors come from the data."""
+    from dsr.metrics import hellinger_spectrum_distance
     from dsr.runs.evaluation import EvaluationOptions, score_trajectories
 
     time = np.arange(4000) * 0.05
@@ -139,7 +140,22 @@ def test_scores_of_fixed_point_free_run():
 
     scores = score_trajectories(reference, [resting], 0.05, EvaluationOptions(data_lyapunov_points=0))
 
-    assert scores.dh == 1.0
+    first = hellinger_spectrum_distance(reference[:, 0], resting[:, 0])
+    assert scores.dh == pytest.approx((first + 1.0) / 2)
     assert scores.dh_floor < 0.1
     assert np.isfinite(scores.dstsp)
     assert "fixed point" in scores.notes[-1]
+
+
+def test_short_data_limits_rosenstein_samples():
+    """With fewer samples than --rosenstein-points, both estimates use all of them and a note explains why."""
+    from dsr.runs.evaluation import EvaluationOptions, score_trajectories
+
+    time = np.arange(3000) * 0.05
+    reference = np.stack([np.sin(time) + 0.1 * np.sin(3.1 * time), np.cos(1.7 * time)], axis=1)
+
+    scores = score_trajectories(reference, [reference[::-1].copy()], 0.05,
+                                EvaluationOptions(data_lyapunov_points=10_000))
+
+    assert scores.lyapunov_samples == 3000
+    assert any("fewer than the 10,000" in note for note in scores.notes)

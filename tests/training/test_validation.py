@@ -39,7 +39,7 @@ def _resting_model():
 
 
 def _rotating_model():
-    """A linear AL-RNN that rotates the first two units by 0.05 rad per step, like the first data column."""
+    """A linear AL-RNN that rotates the first two units by 0.05 rad per step and flips the sign of the third."""
     model = ALRNN(OBS_DIM, 3, 0)
     angle = 0.05
     with torch.no_grad():
@@ -47,7 +47,7 @@ def _rotating_model():
         model.h.zero_()
         model.W.copy_(torch.tensor([[math.cos(angle), -math.sin(angle), 0.0],
                                     [math.sin(angle), math.cos(angle), 0.0],
-                                    [0.0, 0.0, 0.99]]))
+                                    [0.0, 0.0, -1.0]]))
     return model
 
 
