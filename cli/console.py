@@ -32,6 +32,13 @@ def configure_logging(level: int) -> None:
     logger.setLevel(level)
 
 
+def quiet_logging() -> None:
+    """Show only warnings and errors on the console; train.log still gets every INFO record."""
+    for handler in logging.getLogger("dsr").handlers:
+        if isinstance(handler, RichHandler):
+            handler.setLevel(logging.WARNING)
+
+
 def note(message: str) -> None:
     """Show an informational line on standard error."""
     stderr.print(f"[{NOTE_STYLE}]{message}[/]", markup=True, soft_wrap=True)

@@ -33,7 +33,11 @@ def info_command(
     if kind in ("run", "dsr-run"):
         _show_run(path.parent if kind == "dsr-run" else path, json_)
         return
-    raise FormatError(f"{path}: not a dsr dataset or run (format {kind!r}).")
+    if kind == "folder":
+        raise InputError(f"{path}: a folder without run.h5, so not a run folder. Give a run folder or a dataset "
+                         "file; for a folder of datasets, give one of its .h5 files.")
+    raise FormatError(f"{path}: not a dsr dataset or run (its format attribute is {kind!r}). dsr info reads the "
+                      "files of dsr simulate, dsr ingest and dsr train.")
 
 
 def _file_kind(path: Path) -> str:
@@ -64,7 +68,7 @@ def _show_dataset(path: Path, dataset, json_: bool) -> None:
     valid = sum(int(s[1] - s[0]) for s in dataset.split)
     rows = [
         ("name", dataset.name),
-        ("shape", f"{shape} samples x {dataset.n_variables} variables ({len(lengths)} trajectories)"),
+        ("shape", f"{shape} samples x {dataset.n_variables} variables ({len(lengths)} {'trajectory' if len(lengths) == 1 else 'trajectories'})"),
         ("variables", ", ".join(dataset.variables)),
         ("dt", f"{dataset.dt:g} {dataset.time_unit}".strip()),
         ("split", f"train {train:,}, validation {valid:,}, test {dataset.n_samples - train - valid:,} samples"),

@@ -40,6 +40,7 @@ def simulate_command(
 
     Example: dsr simulate lorenz63 --steps 100000 --dt 0.01 -o l63.h5
     """
+    from dsr.atomic import check_output_path
     from dsr.data.dataset import write_dataset
     from dsr.data.simulated import simulate_dataset, sweep_parameter_sets
     from dsr.systems import list_systems, parse_parameter_overrides, parse_sweep
@@ -57,6 +58,8 @@ def simulate_command(
 
     if sweep is None:
         path = output or Path(f"{system}.h5")
+        # Check the output before a simulation that can take minutes.
+        check_output_path(path, force)
         dataset = simulate_dataset(system, parameters=overrides, **options)
         write_dataset(dataset, path, force=force)
         summary = [_summary(path, dataset)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -128,7 +127,7 @@ def train_command(
 
     torch.set_num_threads(max(1, threads))
     if quiet:
-        logging.getLogger("dsr").setLevel(logging.WARNING)
+        console.quiet_logging()
 
     started = time.perf_counter()
     if seeds != 1:
@@ -223,10 +222,14 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
         TimeRemainingColumn(),
     )
     state = {"validation": "-"}
-    with Progress(*columns, console=console.stderr, transient=False) as progress:
-        task = progress.add_task("train", total=total, loss="-", alpha="-", validation="-")
-
+    progress = Progress(*columns, console=console.stderr, transient=False)
+    task = progress.add_task("train", total=total, loss="-", alpha="-", validation="-")
+    try:
         def on_epoch(trainer, record: dict) -> None:
+            # The bar appears with the first finished epoch, so that an error
+            # in the input checks before it is printed alone.
+            if not progress.live.is_started:
+                progress.start()
             if record["validation"] == record["validation"]:  # not NaN
                 state["validation"] = f"{record['validation']:.4g}"
             alpha = f"{record['alpha']:.3f}" if trainer.config.forcing == "gtf" else f"sparse, τ {trainer.config.forcing_interval}"
@@ -237,3 +240,6 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
         if seeds is not None:
             return train_ensemble(data, output, seeds, config, resume=resume, force=force, on_epoch=on_epoch)
         return train_run(data, output, config, resume=resume, force=force, on_epoch=on_epoch)
+    finally:
+        if progress.live.is_started:
+            progress.stop()

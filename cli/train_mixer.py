@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -101,7 +100,7 @@ def train_mixer(data_paths: list[Path], output: Path, options: dict[str, Any]) -
     torch.set_num_threads(max(1, options.get("threads") or 1))
     quiet, json_ = options.get("quiet", False), options.get("json_", False)
     if quiet:
-        logging.getLogger("dsr").setLevel(logging.WARNING)
+        console.quiet_logging()
 
     started = time.perf_counter()
     if quiet or json_:
@@ -141,12 +140,19 @@ def _train_with_progress(data_paths: list[Path], output: Path, config, force: bo
         TextColumn("[bold]outer step"), MofNCompleteColumn(), BarColumn(),
         TextColumn("loss {task.fields[loss]}  experts used {task.fields[used]}"), TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console.stderr, transient=False) as progress:
-        total = config.outer_steps if config is not None else _stored_config(output).outer_steps
-        task = progress.add_task("train", total=total, loss="-", used="-")
-
+    progress = Progress(*columns, console=console.stderr, transient=False)
+    total = config.outer_steps if config is not None else None
+    task = progress.add_task("train", total=total, loss="-", used="-")
+    try:
         def on_outer_step(trainer, record: dict) -> None:
+            # The bar appears with the first finished outer step, after the input checks.
+            if not progress.live.is_started:
+                progress.start()
             used = ", ".join(f"{k}: {int((trainer.routing == k).sum())}" for k in range(trainer.config.experts))
-            progress.update(task, completed=record["outer_step"], loss=f"{record['model_loss']:.4g}", used=used)
+            progress.update(task, total=trainer.config.outer_steps, completed=record["outer_step"],
+                            loss=f"{record['model_loss']:.4g}", used=used)
 
         return train_mixer_run(data_paths, output, config, force=force, resume=resume, on_outer_step=on_outer_step)
+    finally:
+        if progress.live.is_started:
+            progress.stop()

@@ -282,4 +282,4 @@ def write_graphml(graph: TransitionGraph, path: str | os.PathLike, node_attribut
     ElementTree.indent(tree)
     with atomic_path(path) as temporary:
         tree.write(temporary, encoding="utf-8", xml_declaration=True)
-    logger.info("Wrote the transition graph (%d nodes, %d edges) to %s.", len(nodes), len(sources), path)
+    logger.info("Wrote the transition graph (nodes %d, edges %d) to %s.", len(nodes), len(sources), path)

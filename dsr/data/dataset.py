@@ -208,7 +208,7 @@ def write_dataset(dataset: Dataset, path: str | os.PathLike, force: bool = False
         handle.create_dataset("split", data=dataset.split)
         handle.attrs["provenance"] = json.dumps(provenance, sort_keys=True)
         handle.attrs["preprocessing"] = json.dumps(dataset.preprocessing)
-    logger.info("wrote dataset %s (%d trajectories, %d samples)", path, len(dataset.trajectories), dataset.n_samples)
+    logger.info("wrote dataset %s (trajectories %d, samples %d)", path, len(dataset.trajectories), dataset.n_samples)
     return path
 
 
@@ -216,7 +216,7 @@ def read_dataset(path: str | os.PathLike) -> Dataset:
     """Read a dsr dataset file, checking its format name and version."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: file not found.")
+        raise InputError(f"{path}: file not found. Check the path, or make a dataset with dsr simulate or dsr ingest.")
     try:
         handle = h5py.File(path, "r")
     except OSError:

@@ -166,7 +166,7 @@ def _handle_non_finite(path: Path, values: np.ndarray, columns: list[str], fill:
         where = f"sample {row + 1}" + (f" of trajectory {trajectory + 1}" if trajectory else "")
     if fill == "none":
         raise InputError(
-            f"{path}: {bad.sum()} missing or infinite values, the first at {where}, column {columns[column]}. "
+            f"{path}: missing or infinite values: {bad.sum()}, the first at {where}, column {columns[column]}. "
             "Clean the file, or pass --fill interpolate to fill them by linear interpolation over time."
         )
     if fill != "interpolate":
@@ -178,7 +178,7 @@ def _handle_non_finite(path: Path, values: np.ndarray, columns: list[str], fill:
         if good.sum() < 2:
             raise InputError(f"{path}: column {columns[index]} has fewer than two finite values, so it cannot be interpolated.")
         filled[:, index] = np.interp(time, time[good], values[good, index])
-    logger.info("filled %d missing or infinite values by linear interpolation", int(bad.sum()))
+    logger.info("filled missing or infinite values by linear interpolation: %d", int(bad.sum()))
     return filled
 
 

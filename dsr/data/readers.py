@@ -70,7 +70,7 @@ def read_series(
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: file not found.")
+        raise InputError(f"{path}: file not found. Check the path; relative paths start from the current folder.")
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give the data file inside it.")
     if path.stat().st_size == 0:

@@ -71,7 +71,7 @@ def dataset_paths(paths: list[Path]) -> list[Path]:
         elif path.exists():
             expanded.append(path)
         else:
-            raise InputError(f"{path}: file not found.")
+            raise InputError(f"{path}: file or folder not found. Give dataset files (.h5) or folders of them.")
     resolved = [p.resolve() for p in expanded]
     if len(set(resolved)) != len(resolved):
         raise InputError("The same dataset was given twice; each environment needs its own dataset.")

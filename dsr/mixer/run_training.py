@@ -22,6 +22,7 @@ from dsr.mixer.storage import (
     stored_fingerprints,
 )
 from dsr.mixer.training import MixerCallbacks, MixerState, MixerTrainer
+from dsr.runs.log import training_logs
 from dsr.runs.run import LOG_FILE, RUN_FILE
 from dsr.runs.training import check_resume_options
 
@@ -89,13 +90,9 @@ def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: Mixer
         save_mixer_state(folder, state, STATUS_OF_REASON[reason])
         logger.info("saved the %s state after outer step %d to %s", reason, state.outer_step, folder / RUN_FILE)
 
-    handler = _attach_log_file(folder / LOG_FILE)
     started = time.perf_counter()
-    try:
+    with training_logs([folder / LOG_FILE]):
         final = trainer.run(MixerCallbacks(on_outer_step=on_outer_step, on_state=on_state))
-    finally:
-        logging.getLogger("dsr").removeHandler(handler)
-        handler.close()
 
     losses = final.history["loss"][-1] if final.history["loss"] else np.full(len(environments), np.nan)
     return MixerSummary(folder=folder, environments=[env.name for env in environments],
@@ -124,11 +121,3 @@ def _check_environments(folder: Path, environments: list) -> None:
             f"{folder}: the datasets given are not the ones this run was trained on (SHA-256 or order differs). "
             f"Resume with the original dataset files, in the order of its environments: {names}."
         )
-
-
-def _attach_log_file(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger("dsr").addHandler(handler)
-    return handler

@@ -21,9 +21,10 @@ import torch
 from dsr.data.dataset import read_dataset
 from dsr.errors import InputError
 from dsr.models import build_model
+from dsr.runs.log import training_logs
 from dsr.runs.run import LOG_FILE, RUN_FILE, create_run, save_snapshot
 from dsr.runs.training import (
-    TrainingSummary, _attach_log_file, _choose_rollout, _prepare_resume, _summary_of_completed,
+    TrainingSummary, _choose_rollout, _prepare_resume, _summary_of_completed,
 )
 from dsr.training.config import TrainConfig
 from dsr.training.ensemble import EnsembleCallbacks, EnsembleTrainer
@@ -131,13 +132,8 @@ def _train_group(dataset, folders: list[Path], members: list[tuple[int, TrainCon
             on_epoch(member_trainer, record)
 
     # Every member's log gets the records of the whole ensemble.
-    handlers = [_attach_log_file(folder / LOG_FILE) for folder in folders]
-    try:
+    with training_logs([folder / LOG_FILE for folder in folders]):
         finals = trainer.run(EnsembleCallbacks(on_epoch=on_member_epoch, on_snapshot=on_snapshot))
-    finally:
-        for handler in handlers:
-            logging.getLogger("dsr").removeHandler(handler)
-            handler.close()
 
     summaries = {}
     completed = dict(zip(trainer.indices, finals))

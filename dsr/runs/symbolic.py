@@ -160,7 +160,7 @@ def analyze_run_symbolic(run: Run, dataset: Dataset, part: str, options: Symboli
         )
     trajectories = _standardized_part(run, dataset, part)
 
-    logger.info("Symbolising %d data trajectories (%s inference).", len(trajectories), options.inference)
+    logger.info("Symbolising the data: trajectories %d, %s inference.", len(trajectories), options.inference)
     restart = run.config.sequence_length if options.restart_interval is None else options.restart_interval
     if restart == 0:
         restart = None

@@ -13,6 +13,7 @@ import torch
 from dsr.data.dataset import file_sha256, read_dataset
 from dsr.errors import InputError
 from dsr.models import build_model
+from dsr.runs.log import training_logs
 from dsr.runs.run import LOG_FILE, RUN_FILE, create_run, load_checkpoint, load_run, run_status, save_snapshot
 from dsr.training.config import TrainConfig
 from dsr.training.trainer import Callbacks, Snapshot, Trainer, resolve_device
@@ -88,12 +89,8 @@ def train_run(
         save_snapshot(folder, snapshot, status, config.keep_checkpoints, checkpoint=True)
         logger.info("saved %s snapshot at epoch %d to %s", reason, snapshot.epoch, folder / RUN_FILE)
 
-    log_handler = _attach_log_file(folder / LOG_FILE)
-    try:
+    with training_logs([folder / LOG_FILE]):
         final = trainer.run(Callbacks(on_epoch=on_epoch, on_snapshot=on_snapshot))
-    finally:
-        logging.getLogger("dsr").removeHandler(log_handler)
-        log_handler.close()
 
     history = final.history
     return TrainingSummary(
@@ -198,9 +195,3 @@ def _choose_rollout(config: TrainConfig, device: torch.device) -> tuple[Callable
     return forced_rollout, False
 
 
-def _attach_log_file(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger("dsr").addHandler(handler)
-    return handler

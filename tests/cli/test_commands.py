@@ -64,6 +64,24 @@ def test_simulate_sweep_writes_family(tmp_path, dsr_cli):
     assert "--force" in again.stderr
 
 
+def test_simulate_checks_output_first(tmp_path, dsr_cli, monkeypatch):
+    """An existing output is rejected before the simulation runs, which can take minutes."""
+    import dsr.data.simulated
+
+    existing = tmp_path / "l63.h5"
+    existing.write_bytes(b"keep me")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("simulated although the output exists")
+
+    monkeypatch.setattr(dsr.data.simulated, "simulate_dataset", fail)
+    result = dsr_cli("simulate", "lorenz63", "--steps", "100", "-o", existing)
+
+    assert result.exit_code == 2
+    assert "exists already" in result.stderr
+    assert existing.read_bytes() == b"keep me"
+
+
 def test_simulate_list(dsr_cli):
     result = dsr_cli("simulate", "--list", "--json")
     names = {item["name"] for item in json.loads(result.stdout)["systems"]}
@@ -96,3 +114,20 @@ def test_nolds_imports():
         warnings.simplefilter("ignore")
         import nolds
     assert callable(nolds.lyap_r)
+
+
+def test_info_on_plain_folder(tmp_path, dsr_cli):
+    result = dsr_cli("info", tmp_path)
+
+    assert result.exit_code == 2
+    assert "without run.h5" in result.stderr
+    assert "give one of its .h5 files" in result.stderr
+
+
+def test_train_missing_dataset_names_fix(tmp_path, dsr_cli):
+    result = dsr_cli("train", tmp_path / "missing.h5", "-o", tmp_path / "run", "--quiet")
+
+    assert result.exit_code == 2
+    assert "missing.h5: file not found" in result.stderr
+    assert "dsr simulate or dsr ingest" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -154,3 +154,28 @@ def test_generate_writes_physical_units(tmp_path, dataset_path, dsr_cli):
     # The first sample is the test observation the run started from, mapped back to physical units.
     np.testing.assert_allclose(free.trajectories[0][0], original.part("test", standardized=False)[0][0], rtol=1e-6)
     assert free.provenance["kind"] == "generated"
+
+
+def test_train_log_written_from_python(tmp_path, dataset_path):
+    """A Python session that never configured logging still gets the progress records in train.log."""
+    import logging
+
+    logger = logging.getLogger("dsr")
+    before = logger.level
+
+    train_run(dataset_path, tmp_path / "run", TrainConfig(**TINY))
+
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "INFO" in log
+    assert "saved final snapshot at epoch 6" in log
+    assert logger.level == before
+
+
+def test_train_log_written_when_quiet(tmp_path, dataset_path, dsr_cli):
+    """--quiet silences the console only; batch jobs keep their train.log."""
+    result = dsr_cli("train", dataset_path, "-o", tmp_path / "run", "--epochs", "2", "--batches-per-epoch", "2",
+                     "--quiet")
+
+    assert result.exit_code == 0, result.stderr
+    assert "INFO" not in result.stderr
+    assert "saved final snapshot at epoch 2" in (tmp_path / "run" / "train.log").read_text()
