@@ -19,7 +19,8 @@ from dsr.errors import InputError
 from dsr.metrics._validation import as_time_series, check_positive, check_same_dimension
 
 # A free-run dimension whose standard deviation is below this fraction of the
-# data's rests on or near a fixed point (the attractor figure uses the same rule).
+# data's rests on or near a fixed point. The attractor figure applies the same
+# 1 % to the norm of the standard deviations of its projection.
 RESTING_FRACTION = 0.01
 
 logger = logging.getLogger(__name__)
