@@ -23,8 +23,8 @@ def _default(name: str, unit: str = "") -> str:
 
 
 def train_command(
-    data: Annotated[list[Path], typer.Argument(help="Training dataset (.h5) from `dsr simulate` or `dsr ingest`; for --model mixer, one dataset per environment, or a folder of them.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to create (or continue with --resume).", show_default=False)],
+    data: Annotated[Optional[list[Path]], typer.Argument(help="Training dataset (.h5) from `dsr simulate` or `dsr ingest`; for --model mixer, one dataset per environment, or a folder of them. With --resume it may be left out: the run's stored dataset paths are used.", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="alrnn (almost-linear RNN), shplrnn (shallow PLRNN) or mixer (mixture of experts over several datasets)." + _default("model"), show_default=False)] = None,
     latent: Annotated[Optional[int], typer.Option("--latent", "-M", help="Latent dimension M." + _default("latent_dim"), show_default=False)] = None,
     relu: Annotated[Optional[int], typer.Option("--relu", "-P", help="AL-RNN: number P of ReLU units among the M." + _default("n_relu"), show_default=False)] = None,
@@ -98,6 +98,10 @@ def train_command(
 
         # --resume takes the model from the run, so a MixER run needs no --model.
         model = "mixer" if is_mixer_run(output) else None
+    if not data:
+        if not resume:
+            raise InputError("Name the training dataset: dsr train DATA -o RUN (DATA from dsr simulate or dsr ingest).")
+        data = _stored_dataset_paths(output, model == "mixer", seeds, seed if seed is not None else _DEFAULTS["seed"])
     if model == "mixer":
         from cli.train_mixer import train_mixer
 
@@ -158,6 +162,27 @@ def _payload(summary, wall_seconds: float) -> dict:
         "wall_seconds": wall_seconds, "resumed_from_epoch": summary.resumed_from,
         "fast_path": summary.fast_path,
     }
+
+
+def _stored_dataset_paths(output: Path, mixer: bool, seeds: int, first_seed: int) -> list[Path]:
+    """Return the dataset paths stored in the run to resume: one, or one per MixER environment."""
+    import h5py
+
+    folder = output if mixer or seeds == 1 else _member_folder(output, first_seed)
+    run_file = folder / "run.h5"
+    if not run_file.exists():
+        raise InputError(f"{folder}: no run to resume. Start one with dsr train DATA -o {output}.")
+    with h5py.File(run_file, "r") as handle:
+        if mixer:
+            group = handle["environments"]
+            paths = [Path(str(group[key].attrs["path"])) for key in sorted(group)]
+        else:
+            paths = [Path(str(handle["dataset"].attrs["path"]))]
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        raise InputError(f"{missing[0]}: the dataset this run was trained on is no longer there. Give its new path: "
+                         f"dsr train DATA -o {output} --resume.")
+    return paths
 
 
 def _member_folder(output: Path, seed: int) -> Path:

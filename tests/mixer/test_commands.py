@@ -66,7 +66,7 @@ def test_resume_command(tmp_path, datasets, dsr_cli):
                "--mixer-option", "model_steps=1", "--json")
     assert dsr_cli("train", "--model", "mixer", datasets[0], "-o", folder, *options).exit_code == 0
 
-    resumed = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--json")
+    resumed = dsr_cli("train", "-o", folder, "--resume", "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert json.loads(resumed.stdout)["outer_steps"] == 2
 

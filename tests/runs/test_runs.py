@@ -179,3 +179,32 @@ def test_train_log_written_when_quiet(tmp_path, dataset_path, dsr_cli):
     assert result.exit_code == 0, result.stderr
     assert "INFO" not in result.stderr
     assert "saved final snapshot at epoch 2" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_resume_without_dataset_argument(tmp_path, dataset_path, dsr_cli, monkeypatch):
+    """--resume finds the dataset through the path stored in the run; without --resume DATA is required."""
+    folder = tmp_path / "run"
+    calls = {"epochs": 0}
+
+    def interrupt_after_two(self, *args, **kwargs):
+        calls["epochs"] += 1
+        if calls["epochs"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    original = Trainer.train_epoch
+    monkeypatch.setattr(Trainer, "train_epoch", interrupt_after_two)
+    interrupted = dsr_cli("train", dataset_path, "-o", folder, "--epochs", "4", "--batches-per-epoch", "2",
+                          "--checkpoint-interval", "1", "--quiet")
+    assert interrupted.exit_code == 130
+    monkeypatch.setattr(Trainer, "train_epoch", original)
+
+    resumed = dsr_cli("train", "-o", folder, "--resume", "--json")
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["resumed_from_epoch"] == 2
+    assert json.loads(resumed.stdout)["epochs"] == 4
+
+    missing = dsr_cli("train", "-o", tmp_path / "other")
+    assert missing.exit_code == 2
+    assert "Name the training dataset" in missing.stderr
