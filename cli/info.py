@@ -30,8 +30,14 @@ def info_command(
     if kind == DATASET_FORMAT:
         _show_dataset(path, read_dataset(path), json_)
         return
-    if kind in ("run", "dsr-run"):
-        _show_run(path.parent if kind == "dsr-run" else path, json_)
+    if kind in ("run", "dsr-run", "dsr-mixer-run"):
+        from dsr.mixer.storage import is_mixer_run
+
+        folder = path if kind == "run" else path.parent
+        if is_mixer_run(folder):
+            _show_mixer_run(folder, json_)
+        else:
+            _show_run(folder, json_)
         return
     if kind == "folder":
         raise InputError(f"{path}: a folder without run.h5, so not a run folder. Give a run folder or a dataset "
@@ -130,11 +136,51 @@ def _show_run(folder: Path, json_: bool) -> None:
         ("final loss", console.format_number(summary["final_loss"])),
         ("best validation", f"{console.format_number(summary['best_validation'])} ({config.validation_metric}) "
                             f"at epoch {run.best_epoch}"),
-        ("training time", f"{summary['training_seconds']:.0f} s"),
+        ("training time (epochs)", f"{summary['training_seconds']:.0f} s"),
         ("seed", str(config.seed)),
         ("command line", str(run.attributes.get("command_line", ""))),
     ]
-    for name in ("dstsp", "dh", "kaplan_yorke_dimension"):
+    for name, label in (("dstsp", "D_stsp"), ("dh", "D_H"), ("kaplan_yorke_dimension", "Kaplan-Yorke dimension")):
         if metrics and name in metrics:
-            rows.append((name, console.format_number(metrics[name])))
+            rows.append((label, console.format_number(metrics[name])))
     console.stdout.print(console.key_value_table(f"Run {folder}", rows))
+
+
+def _show_mixer_run(folder: Path, json_: bool) -> None:
+    from dsr.mixer import load_mixer_run
+
+    run = load_mixer_run(folder)
+    config, curves = run.config, run.curves
+    steps = int(run.attributes.get("outer_step", 0))
+    final_loss = curves["loss"][-1] if len(curves.get("loss", [])) else None
+    environments = []
+    for index, record in enumerate(run.environments):
+        loss = float(final_loss[index]) if final_loss is not None and record.kind == "training" else None
+        environments.append({"name": record.name, "kind": record.kind, "expert": record.expert, "final_loss": loss})
+    summary = {
+        "path": str(folder), "format": "dsr-mixer-run", "status": run.status, "outer_steps_done": steps,
+        "config": config.to_dict(), "expert_model": run.expert_config, "environments": environments,
+        "training_seconds": float(np.sum(curves.get("seconds", []))), "versions": run.attributes.get("versions"),
+    }
+    if json_:
+        console.print_json(summary)
+        return
+
+    rows = [
+        ("status", run.status),
+        ("experts", f"K = {config.experts} {config.expert_model} experts, context dimension d = {config.context_dim}"),
+        ("gate", config.gate),
+        ("outer steps", f"{steps} of {config.outer_steps}"),
+        ("environments", f"{sum(r.kind == 'training' for r in run.environments)} training, "
+                         f"{sum(r.kind == 'adapted' for r in run.environments)} adapted"),
+        ("training time (outer steps)", f"{summary['training_seconds']:.0f} s"),
+        ("seed", str(config.seed)),
+        ("command line", str(run.attributes.get("command_line", ""))),
+    ]
+    console.stdout.print(console.key_value_table(f"MixER run {folder}", rows))
+    table = Table(title="Environments", title_justify="left")
+    for column in ("environment", "kind", "expert", "final GTF loss"):
+        table.add_column(column, justify="right" if column in ("expert", "final GTF loss") else "left")
+    for item in environments:
+        table.add_row(item["name"], item["kind"], str(item["expert"]), console.format_number(item["final_loss"]))
+    console.stdout.print(table)

@@ -59,7 +59,7 @@ def test_bad_mixer_option(tmp_path, datasets, dsr_cli):
 
 
 def test_resume_command(tmp_path, datasets, dsr_cli):
-    """--resume finds the MixER run without --model, checks changed options and continues a completed run as a no-op."""
+    """--resume finds the MixER run without --model or data and checks changed options; dsr info summarises the run."""
     folder = tmp_path / "run"
     options = ("--epochs", "2", "--experts", "2", "--context-dim", "3", "--hidden", "6", "--sequence-length", "10",
                "--batch-size", "3", "--mixer-option", "gate_warmup=1", "--mixer-option", "context_steps=1",
@@ -69,6 +69,14 @@ def test_resume_command(tmp_path, datasets, dsr_cli):
     resumed = dsr_cli("train", "-o", folder, "--resume", "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert json.loads(resumed.stdout)["outer_steps"] == 2
+
+    info = dsr_cli("info", folder, "--json")
+    assert info.exit_code == 0, info.stderr
+    summary = json.loads(info.stdout)
+    assert summary["format"] == "dsr-mixer-run"
+    assert summary["outer_steps_done"] == 2
+    assert len(summary["environments"]) == 4
+    assert "MixER run" in dsr_cli("info", folder).stdout
 
     changed = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--epochs", "4")
     assert changed.exit_code == 2
