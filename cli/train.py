@@ -93,11 +93,16 @@ def train_command(
 
     if model not in (None, "alrnn", "shplrnn", "mixer"):
         raise InputError(f"Invalid model {model!r}; expected one of: alrnn, shplrnn, mixer.")
-    if resume and model is None:
+    if resume:
         from dsr.mixer.storage import is_mixer_run
 
         # --resume takes the model from the run, so a MixER run needs no --model.
-        model = "mixer" if is_mixer_run(output) else None
+        stored_mixer = is_mixer_run(output)
+        if stored_mixer and model not in (None, "mixer"):
+            raise InputError(f"{output}: a MixER run, but --model {model} was given. Leave --model out to resume it.")
+        if not stored_mixer and model == "mixer" and (output / "run.h5").exists():
+            raise InputError(f"{output}: a single-model run, not a MixER run. Leave --model out to resume it.")
+        model = "mixer" if stored_mixer else model
     if not data:
         if not resume:
             raise InputError("Name the training dataset: dsr train DATA -o RUN (DATA from dsr simulate or dsr ingest).")

@@ -125,10 +125,19 @@ def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -
     the dimensions where it rests (`resting_dimensions`). No spectrum is
     further from the data's than that, so those dimensions get the maximum
     H = 1 and the others their Hellinger distance; D_H is the mean. A
-    constant dimension of `true` is still an input error.
+    constant dimension of `true` is still an input error. Series of unequal
+    lengths are cut to the shorter one first, as in
+    `hellinger_spectrum_distances`, so that the resting test sees the
+    samples that are compared.
     """
     true = as_time_series("true", true, min_length=2, allow_1d=True)
     generated = as_time_series("generated", generated, min_length=2, allow_1d=True)
+    check_positive("smoothing_sigma", smoothing_sigma, allow_zero=True)
+    length = min(true.shape[0], generated.shape[0])
+    if true.shape[0] != generated.shape[0]:
+        logger.warning("The power spectra need equal lengths, but true has %d time steps and generated has %d; "
+                       "both are cut to the first %d.", true.shape[0], generated.shape[0], length)
+        true, generated = true[:length], generated[:length]
     resting = resting_dimensions(true, generated)
     distances = np.ones(true.shape[1])
     if not resting.all():

@@ -77,13 +77,17 @@ def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: Mixer
     else:
         config, start = config or MixerConfig(), None
     environments = load_environments(dataset_paths, config.normalization)
-    trainer = MixerTrainer(config, environments)
     if resume:
         _check_environments(folder, environments)
-        if start is not None:
-            trainer.restore(start)
-            logger.info("resuming %s from outer step %d", folder, start.outer_step)
-    else:
+    trainer = MixerTrainer(config, environments)
+    if start is not None:
+        trainer.restore(start)
+        if start.implementation != trainer.implementation:
+            # The two rollouts agree to rounding, not bit for bit.
+            logger.warning("%s was trained with the %s rollout and continues with the %s rollout, so the result "
+                           "will differ from an uninterrupted run by rounding", folder, start.implementation,
+                           trainer.implementation)
+    if not resume:
         create_mixer_run(folder, config, environments, force=force)
 
     def on_state(state: MixerState, reason: str) -> None:
@@ -92,6 +96,8 @@ def train_mixer_run(dataset_paths: list[Path], folder: str | Path, config: Mixer
 
     started = time.perf_counter()
     with training_logs([folder / LOG_FILE]):
+        if start is not None:
+            logger.info("resuming %s from outer step %d", folder, start.outer_step)
         final = trainer.run(MixerCallbacks(on_outer_step=on_outer_step, on_state=on_state))
 
     losses = final.history["loss"][-1] if final.history["loss"] else np.full(len(environments), np.nan)

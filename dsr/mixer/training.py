@@ -165,8 +165,9 @@ class MixerTrainer:
         """
         callbacks = callbacks or MixerCallbacks()
         config = self.config
-        logger.info("training MixER (%s gate, K = %d, d = %d) on %d environments with the %s rollout",
-                    config.gate, config.experts, config.context_dim, self.n_environments, self.implementation)
+        logger.info("training MixER (%s gate, K = %d, d = %d) on %d environments with the %s rollout, "
+                    "from outer step %d to %d", config.gate, config.experts, config.context_dim,
+                    self.n_environments, self.implementation, self.outer_step, config.outer_steps)
         if config.gate == "naive":
             self.routing = self.gate.route(self.contexts.detach())
         last_good = self.state()
@@ -175,11 +176,15 @@ class MixerTrainer:
             while self.outer_step < config.outer_steps:
                 record = self.train_outer_step()
                 self.outer_step += 1
-                if not math.isfinite(record["context_loss"] + record["model_loss"]) or not self._finite():
+                # A phase with no steps (context_steps or model_steps 0) records NaN, which is no divergence.
+                losses = [record[name] for name, steps in (("context_loss", config.context_steps),
+                                                           ("model_loss", config.model_steps)) if steps > 0]
+                if not all(math.isfinite(loss) for loss in losses) or not self._finite():
+                    diverged_step = self.outer_step
                     self.restore(last_good)
                     self._emit(callbacks, last_good, "diverged")
                     raise NumericalError(
-                        f"MixER training diverged in outer step {self.outer_step} (loss {record['model_loss']}). "
+                        f"MixER training diverged in outer step {diverged_step} (losses {losses}). "
                         f"The state after outer step {last_good.outer_step} was kept. Try a lower --lr, "
                         "a lower --grad-clip or a stronger forcing α."
                     )

@@ -206,3 +206,19 @@ def test_free_run_distance_rejects_constant_data(lorenz):
 def test_rejects_invalid_smoothing(sigma):
     with pytest.raises(InputError, match="smoothing_sigma"):
         hellinger_spectrum_distance(sine_at_bin(5), sine_at_bin(6), smoothing_sigma=sigma)
+
+
+def test_free_run_resting_test_uses_compared_window(lorenz):
+    """A run constant over the compared samples rests there, even if it moves after them."""
+    longer = np.concatenate([lorenz, lorenz])
+    longer[:len(lorenz), 2] = 0.3
+
+    distance = free_run_spectrum_distance(lorenz, longer)
+    others = hellinger_spectrum_distances(lorenz[:, :2], lorenz[:, :2])
+
+    assert distance == pytest.approx((others.sum() + 1.0) / 3)
+
+
+def test_free_run_distance_rejects_invalid_smoothing(lorenz):
+    with pytest.raises(InputError, match="smoothing_sigma"):
+        free_run_spectrum_distance(lorenz, np.zeros_like(lorenz), smoothing_sigma=-5.0)

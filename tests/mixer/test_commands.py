@@ -82,6 +82,14 @@ def test_resume_command(tmp_path, datasets, dsr_cli):
     assert changed.exit_code == 2
     assert "outer_steps: stored 2, given 4" in changed.stderr
 
+    wrong_model = dsr_cli("train", "-o", folder, "--resume", "--model", "alrnn")
+    assert wrong_model.exit_code == 2
+    assert "a MixER run, but --model alrnn was given" in wrong_model.stderr
+
+    wrong_data = dsr_cli("train", sorted(datasets[0].glob("*.h5"))[0], "-o", folder, "--resume")
+    assert wrong_data.exit_code == 2
+    assert "not the ones this run was trained on" in wrong_data.stderr
+
     both = dsr_cli("train", datasets[0], "-o", folder, "--resume", "--force", "--model", "mixer")
     assert both.exit_code == 2
     assert "contradict" in both.stderr

@@ -201,3 +201,11 @@ def test_resume_rejects_changed_options(trained, datasets):
 
     with pytest.raises(InputError, match="outer_steps: stored 3, given 5"):
         train_mixer_run([datasets[0]], folder, MixerConfig(**{**TINY, "outer_steps": 5}), resume=True)
+
+
+def test_phase_without_steps_is_no_divergence(tmp_path, datasets):
+    """With context_steps = 0 the context loss is NaN by construction, and training still completes."""
+    summary = train_mixer_run([datasets[0]], tmp_path / "run", MixerConfig(**{**TINY, "context_steps": 0}))
+
+    assert summary.outer_steps == 3
+    assert all(np.isfinite(summary.final_loss))
