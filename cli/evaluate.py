@@ -117,8 +117,9 @@ def _print_results(run: Path, result, time_unit: str) -> None:
                   f"> 0: chaotic; convergence spread {f(result.lyapunov_spread[0])}")
     table.add_row(f"λ1 free run (Rosenstein, per {time_unit})", f(scores.lyapunov_generated), "-",
                   "compare with the next row: same estimator")
-    table.add_row(f"λ1 test data (Rosenstein, per {time_unit})", f(scores.lyapunov_data), "-",
-                  f"data estimate from {scores.lyapunov_samples:,} samples; about ±12 % at 10,000")
+    estimate = (f"data estimate from {scores.lyapunov_samples:,} samples; about ±12 % at 10,000"
+                if scores.lyapunov_samples else "skipped (--rosenstein-points 0)")
+    table.add_row(f"λ1 test data (Rosenstein, per {time_unit})", f(scores.lyapunov_data), "-", estimate)
     table.add_row("Kaplan-Yorke dimension", f(result.kaplan_yorke_dimension), "-", "of the model's spectrum")
     console.stdout.print(table)
     exponents = ", ".join(f"{x:.4f}" for x in result.lyapunov_exponents[: min(6, len(result.lyapunov_exponents))])

@@ -152,8 +152,8 @@ def score_trajectories(reference: np.ndarray, generated: list[np.ndarray], dt: f
     if points:
         scores.lyapunov_samples = min(points, len(reference))
         if len(reference) < points:
-            notes.append(f"the data has {len(reference):,} samples, fewer than the {points:,} asked for the "
-                         "Rosenstein estimates, so both use that many and scatter more than at 10,000. "
+            notes.append(f"the data has {len(reference):,} samples, fewer than the {points:,} requested for the "
+                         f"Rosenstein estimates, so both use {len(reference):,} samples and scatter more. "
                          "Evaluate against a longer recording with --data where one exists.")
         scores.lyapunov_data = _rosenstein(reference[:points, 0], dt, "test data", notes)
         scores.lyapunov_generated = _rosenstein(generated[0][:scores.lyapunov_samples, 0], dt, "free run", notes)
