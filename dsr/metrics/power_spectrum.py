@@ -127,7 +127,7 @@ def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -
     H = 1 and the others their Hellinger distance; D_H is the mean. A
     constant dimension of `true` is still an input error. Series of unequal
     lengths are cut to the shorter one first, as in
-    `hellinger_spectrum_distances`, so that the resting test sees the
+    `hellinger_spectrum_distances`, so that the resting test checks the
     samples that are compared.
     """
     true = as_time_series("true", true, min_length=2, allow_1d=True)

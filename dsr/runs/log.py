@@ -28,10 +28,10 @@ def training_logs(paths: list[Path]) -> Iterator[None]:
     In a Python session that never configured logging, the `dsr` logger
     inherits WARNING from the root logger and would drop the progress
     records before any file saw them. So where its effective level is above
-    INFO, the block lowers it to INFO, and everything else still sees only
-    the records it saw before: the logger's other handlers get at least
-    their old level, and records reach the root logger's handlers only from
-    that level up. Everything is restored afterwards, also on errors.
+    INFO, the block lowers it to INFO. Other handlers receive the same
+    records as before, because the logger's own handlers are raised to at
+    least the old level and records reach the root logger's handlers only
+    from that level up. Everything is restored afterwards, also on errors.
     """
     logger = logging.getLogger("dsr")
     previous_level, previous_propagate = logger.level, logger.propagate

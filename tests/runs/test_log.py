@@ -1,4 +1,4 @@
-"""train.log: the file gets the progress records; the caller's logging sees what it saw before."""
+"""train.log: the file gets the progress records; the caller's handlers receive the same records as before."""
 
 import logging
 
