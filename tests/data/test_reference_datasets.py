@@ -42,9 +42,9 @@ def test_command_reproduces_data(tmp_path, dsr_cli, command):
     """Rerunning the manifest's command gives the shipped trajectories.
 
     The same IEEE arithmetic in the same order gives bit-identical
-    trajectories, so the tolerance is tight. NOTE: the systems are chaotic,
-    so on a platform that rounds even one step differently the runs part
-    within tens of time units and this test fails; `datasets/build.py`
+    trajectories, so the tolerance is tight. NOTE: the systems are chaotic.
+    On a platform that rounds even one step differently, the runs part
+    within tens of time units and this test fails. `datasets/build.py`
     rebuilds the files there.
     """
     arguments = shlex.split(command)[1:]
