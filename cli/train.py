@@ -171,18 +171,16 @@ def _payload(summary, wall_seconds: float) -> dict:
 
 def _stored_dataset_paths(output: Path, mixer: bool, seeds: int, first_seed: int) -> list[Path]:
     """Return the dataset paths stored in the run to resume: one, or one per MixER environment."""
-    import h5py
+    from dsr.mixer.storage import stored_fingerprints
+    from dsr.runs.training import stored_dataset
 
     folder = output if mixer or seeds == 1 else _member_folder(output, first_seed)
-    run_file = folder / "run.h5"
-    if not run_file.exists():
+    if not (folder / "run.h5").exists():
         raise InputError(f"{folder}: no run to resume. Start one with dsr train DATA -o {output}.")
-    with h5py.File(run_file, "r") as handle:
-        if mixer:
-            group = handle["environments"]
-            paths = [Path(str(group[key].attrs["path"])) for key in sorted(group)]
-        else:
-            paths = [Path(str(handle["dataset"].attrs["path"]))]
+    if mixer:
+        paths = [path for _, path, _ in stored_fingerprints(folder)]
+    else:
+        paths = [stored_dataset(folder)[0]]
     missing = [path for path in paths if not path.exists()]
     if missing:
         raise InputError(f"{missing[0]}: the dataset this run was trained on is no longer there. Give its new path: "

@@ -120,9 +120,9 @@ def _prepare_resume(folder: Path, dataset_paths: list[Path],
 def _check_environments(folder: Path, environments: list) -> None:
     """Raise InputError unless the datasets are the run's, by SHA-256 and in order."""
     stored = stored_fingerprints(folder)
-    given = [environment.sha256 for environment in environments]
-    if given != [sha256 for _, sha256 in stored]:
-        names = ", ".join(name for name, _ in stored)
+    requested = [environment.sha256 for environment in environments]
+    if requested != [sha256 for _, _, sha256 in stored]:
+        names = ", ".join(name for name, _, _ in stored)
         raise InputError(
             f"{folder}: the datasets given are not the ones this run was trained on (SHA-256 or order differs). "
             f"Resume with the original dataset files, in the order of its environments: {names}."

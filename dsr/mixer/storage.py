@@ -21,15 +21,14 @@ import torch
 
 from dsr.atomic import atomic_path
 from dsr.data.dataset import Dataset, check_format
-from dsr.errors import FormatError, InputError, OutputExistsError
+from dsr.errors import FormatError, InputError
 from dsr.mixer.config import MixerConfig
 from dsr.mixer.environments import Environment
 from dsr.mixer.experts import ContextExpert, make_experts
 from dsr.mixer.gate import LinearGate
 from dsr.mixer.training import OUTER_ARRAYS, OUTER_FIELDS, ROUTING_FIELDS, MixerState
 from dsr.models import ReconstructionModel
-from dsr.provenance import command_line
-from dsr.runs.run import LOG_FILE, RUN_FILE, Run, library_versions
+from dsr.runs.run import RUN_FILE, Run, open_run_file, prepare_run_folder, write_run_header
 from dsr.runs.store import (
     read_json,
     read_tensors,
@@ -85,27 +84,14 @@ def create_mixer_run(folder: str | Path, config: MixerConfig, environments: list
     """Create a MixER run folder with an initial run.h5 (status "created").
 
     Raises OutputExistsError if the folder contains a run already and
-    `force` is false. With `force`, the old run file and log are deleted first.
+    `force` is false (see `dsr.runs.run.prepare_run_folder`).
     """
     folder = Path(folder)
-    run_file = folder / RUN_FILE
-    if run_file.exists() and not force:
-        raise OutputExistsError(f"{folder}: contains a run already. Choose another -o, or pass --force to start over.")
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: exists and is not a folder; a run needs a folder.")
-    if force:
-        for name in (RUN_FILE, LOG_FILE):
-            (folder / name).unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    run_file = prepare_run_folder(folder, force)
 
     obs_dim = environments[0].dataset.n_variables
     with atomic_path(run_file) as temporary, h5py.File(temporary, "w") as handle:
-        handle.attrs["format"] = MIXER_RUN_FORMAT
-        handle.attrs["format_version"] = MIXER_RUN_FORMAT_VERSION
-        handle.attrs["created_utc"] = handle.attrs["updated_utc"] = _now()
-        handle.attrs["status"] = "created"
-        handle.attrs["command_line"] = command_line()
-        write_json(handle, "versions", library_versions())
+        write_run_header(handle, MIXER_RUN_FORMAT, MIXER_RUN_FORMAT_VERSION)
         config_group = handle.create_group("config")
         write_json(config_group, "mixer", config.to_dict())
         write_json(config_group, "expert", config.expert_model_config(obs_dim))
@@ -283,14 +269,7 @@ def load_mixer_run(folder: str | Path) -> MixerRun:
     """Read a MixER run folder; InputError if it is missing, FormatError if it is no MixER run."""
     folder = Path(folder)
     run_file = folder / RUN_FILE
-    if not run_file.exists():
-        what = "does not exist" if not folder.exists() else f"has no {RUN_FILE}"
-        raise InputError(f"{folder}: {what}; it is not a dsr run folder. Train one with `dsr train --model mixer`.")
-    try:
-        handle = h5py.File(run_file, "r")
-    except OSError:
-        raise FormatError(f"{run_file}: not a readable HDF5 file.") from None
-    with handle:
+    with open_run_file(folder, "dsr train --model mixer") as handle:
         if handle.attrs.get("format") == "dsr-run":
             raise InputError(f"{folder}: this is a single-model run, not a MixER run; load it with dsr.runs.load_run.")
         check_format(run_file, handle, MIXER_RUN_FORMAT, MIXER_RUN_FORMAT_VERSION)
@@ -334,11 +313,12 @@ def load_mixer_config(folder: str | Path) -> MixerConfig:
         return MixerConfig.from_dict(read_json(handle["config"], "mixer"))
 
 
-def stored_fingerprints(folder: str | Path) -> list[tuple[str, str]]:
-    """Return (name, SHA-256) of each training environment's dataset, in run order."""
+def stored_fingerprints(folder: str | Path) -> list[tuple[str, Path, str]]:
+    """Return (name, dataset path, SHA-256) of each training environment, in run order."""
     with h5py.File(Path(folder) / RUN_FILE, "r") as handle:
         group = handle["environments"]
-        return [(str(group[key].attrs["name"]), str(group[key].attrs["sha256"])) for key in sorted(group)]
+        return [(str(group[key].attrs["name"]), Path(str(group[key].attrs["path"])), str(group[key].attrs["sha256"]))
+                for key in sorted(group)]
 
 
 def load_mixer_state(folder: str | Path) -> MixerState | None:

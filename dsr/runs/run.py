@@ -126,14 +126,12 @@ class Run:
             return contents
 
 
-def create_run(folder: str | Path, config: TrainConfig, dataset: Dataset, dataset_path: str | Path,
-               force: bool = False) -> Path:
-    """Create a run folder with an initial run.h5 (status "created").
+def prepare_run_folder(folder: Path, force: bool) -> Path:
+    """Make `folder` ready for a new run and return the path of its run.h5.
 
     Raises OutputExistsError if the folder contains a run already and `force`
-    is false; with `force`, the old run file and log are deleted first.
+    is false. With `force`, the old run file, log and figures are deleted.
     """
-    folder = Path(folder)
     run_file = folder / RUN_FILE
     if run_file.exists() and not force:
         raise OutputExistsError(
@@ -146,15 +144,32 @@ def create_run(folder: str | Path, config: TrainConfig, dataset: Dataset, datase
             (folder / name).unlink(missing_ok=True)
         shutil.rmtree(folder / "figures", ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
+    return run_file
+
+
+def write_run_header(handle: h5py.File, run_format: str, version: int) -> None:
+    """Write the root attributes every run file starts with: format, times, status "created", command line, versions."""
+    handle.attrs["format"] = run_format
+    handle.attrs["format_version"] = version
+    handle.attrs["created_utc"] = handle.attrs["updated_utc"] = _now()
+    handle.attrs["status"] = "created"
+    handle.attrs["command_line"] = command_line()
+    write_json(handle, "versions", library_versions())
+
+
+def create_run(folder: str | Path, config: TrainConfig, dataset: Dataset, dataset_path: str | Path,
+               force: bool = False) -> Path:
+    """Create a run folder with an initial run.h5 (status "created").
+
+    Raises OutputExistsError if the folder contains a run already and `force`
+    is false; with `force`, the old run file and log are deleted first.
+    """
+    folder = Path(folder)
+    run_file = prepare_run_folder(folder, force)
 
     dataset_path = Path(dataset_path)
     with atomic_path(run_file) as temporary, h5py.File(temporary, "w") as handle:
-        handle.attrs["format"] = RUN_FORMAT
-        handle.attrs["format_version"] = RUN_FORMAT_VERSION
-        handle.attrs["created_utc"] = handle.attrs["updated_utc"] = _now()
-        handle.attrs["status"] = "created"
-        handle.attrs["command_line"] = command_line()
-        write_json(handle, "versions", library_versions())
+        write_run_header(handle, RUN_FORMAT, RUN_FORMAT_VERSION)
 
         config_group = handle.create_group("config")
         write_json(config_group, "train", config.to_dict())
@@ -252,20 +267,30 @@ def load_checkpoint(folder: str | Path, epoch: int | None = None) -> Snapshot:
         )
 
 
+def open_run_file(folder: Path, train_command: str) -> h5py.File:
+    """Open a run folder's run.h5 for reading.
+
+    Raises InputError if the folder or its run.h5 is missing, naming
+    `train_command` as the way to make one, and FormatError if the file is
+    not HDF5.
+    """
+    run_file = folder / RUN_FILE
+    if not run_file.exists():
+        what = "does not exist" if not folder.exists() else f"has no {RUN_FILE}"
+        raise InputError(f"{folder}: {what}; it is not a dsr run folder. Train one with `{train_command}`.")
+    try:
+        return h5py.File(run_file, "r")
+    except OSError:
+        raise FormatError(f"{run_file}: not a readable HDF5 file.") from None
+
+
 def load_run(folder: str | Path, which: str = "best") -> Run:
     """Read a run folder; `which` selects the "best" (by validation) or "latest" parameters."""
     folder = Path(folder)
     run_file = folder / RUN_FILE
-    if not run_file.exists():
-        what = "does not exist" if not folder.exists() else f"has no {RUN_FILE}"
-        raise InputError(f"{folder}: {what}; it is not a dsr run folder. Train one with `dsr train`.")
     if which not in ("best", "latest"):
         raise InputError(f"Unknown parameter choice {which!r}; expected 'best' or 'latest'.")
-    try:
-        handle = h5py.File(run_file, "r")
-    except OSError:
-        raise FormatError(f"{run_file}: not a readable HDF5 file.") from None
-    with handle:
+    with open_run_file(folder, "dsr train") as handle:
         # The format name of dsr.mixer.storage, spelled out to keep this module free of the mixer package.
         if handle.attrs.get("format") == "dsr-mixer-run":
             raise InputError(

@@ -102,16 +102,16 @@ def train_run(
     )
 
 
-def check_resume_options(folder: Path, stored: Any, given: Any) -> None:
-    """Raise InputError, naming each difference, if `given` is a configuration other than the `stored` one.
+def check_resume_options(folder: Path, stored: Any, requested: Any) -> None:
+    """Raise InputError, naming each difference, if `requested` is a configuration other than the `stored` one.
 
-    `stored` and `given` are configuration dataclasses with `to_dict`
-    (TrainConfig or MixerConfig); `given` None means no options were given.
+    `stored` and `requested` are configuration dataclasses with `to_dict`
+    (TrainConfig or MixerConfig); `requested` None means no options were given.
     """
-    if given is None or given == stored:
+    if requested is None or requested == stored:
         return
-    differences = [f"{key}: stored {value!r}, given {getattr(given, key)!r}"
-                   for key, value in stored.to_dict().items() if getattr(given, key) != value]
+    differences = [f"{key}: stored {value!r}, given {getattr(requested, key)!r}"
+                   for key, value in stored.to_dict().items() if getattr(requested, key) != value]
     raise InputError(
         f"{folder}: --resume continues a run with its stored options, but these differ: {'; '.join(differences)}. "
         "Leave the options out, or start a new run with --force or another -o."
@@ -125,7 +125,7 @@ def _prepare_resume(folder: Path, dataset_path: Path, config: TrainConfig | None
     run = load_run(folder, which="latest") if status != "created" else None
     stored = run.config if run is not None else _stored_config(folder)
     check_resume_options(folder, stored, config)
-    fingerprint = _stored_fingerprint(folder)
+    _, fingerprint = stored_dataset(folder)
     if file_sha256(dataset_path) != fingerprint:
         raise InputError(
             f"{dataset_path}: not the dataset this run was trained on (SHA-256 differs). Resume with the original dataset file."
@@ -145,11 +145,12 @@ def _stored_config(folder: Path) -> TrainConfig:
         return TrainConfig.from_dict(read_json(handle["config"], "train"))
 
 
-def _stored_fingerprint(folder: Path) -> str:
+def stored_dataset(folder: Path) -> tuple[Path, str]:
+    """Return the path and SHA-256 of the dataset a run was trained on, as stored in its run.h5."""
     import h5py
 
     with h5py.File(folder / RUN_FILE, "r") as handle:
-        return str(handle["dataset"].attrs["sha256"])
+        return Path(str(handle["dataset"].attrs["path"])), str(handle["dataset"].attrs["sha256"])
 
 
 def _summary_of_completed(folder: Path) -> TrainingSummary:
