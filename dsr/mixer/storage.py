@@ -30,6 +30,7 @@ from dsr.mixer.training import OUTER_ARRAYS, OUTER_FIELDS, ROUTING_FIELDS, Mixer
 from dsr.models import ReconstructionModel
 from dsr.runs.run import RUN_FILE, Run, open_run_file, prepare_run_folder, write_run_header
 from dsr.runs.store import (
+    plain_attribute,
     read_json,
     read_tensors,
     read_torch_object,
@@ -300,7 +301,7 @@ def load_mixer_run(folder: str | Path) -> MixerRun:
                                             int(group.attrs["expert"])))
         routing_history = {name: handle["routing"][name][()] for name in handle["routing"]}
         curves = {name: handle["curves"][name][()] for name in handle["curves"]}
-        attributes = {key: _plain(value) for key, value in handle.attrs.items()}
+        attributes = {key: plain_attribute(value) for key, value in handle.attrs.items()}
 
     return MixerRun(folder=folder, config=config, expert_config=expert_config, status=status, experts=experts,
                     gate=gate, environments=environments, routing_history=routing_history, curves=curves,
@@ -353,18 +354,10 @@ def load_mixer_state(folder: str | Path) -> MixerState | None:
 
 
 def _record(group: h5py.Group, kind: str, path: str, context: np.ndarray, expert: int) -> EnvironmentRecord:
-    fingerprint = {key: _plain(value) for key, value in group.attrs.items()}
+    fingerprint = {key: plain_attribute(value) for key, value in group.attrs.items()}
     fingerprint["name"] = fingerprint.get("dataset_name", fingerprint["name"])
     for name in ("mean", "std", "split"):
         fingerprint[name] = group[name][()]
     name = str(group.attrs["name"])
     return EnvironmentRecord(name=name, kind=kind, group=path, context=np.asarray(context, dtype=np.float64),
                              expert=expert, fingerprint=fingerprint)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [str(v) if isinstance(v, (bytes, str)) else v for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -25,7 +25,7 @@ from dsr.provenance import command_line
 from dsr.errors import FormatError, InputError, OutputExistsError
 from dsr.models import ReconstructionModel, build_model
 from dsr.runs.store import (
-    read_json, read_tensors, read_torch_object, rewrite_file, write_json, write_tensors, write_torch_object,
+    plain_attribute, read_json, read_tensors, read_torch_object, rewrite_file, write_json, write_tensors, write_torch_object,
 )
 from dsr.training.config import TrainConfig
 from dsr.training.trainer import HISTORY_FIELDS, Snapshot
@@ -300,7 +300,7 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
         check_format(run_file, handle, RUN_FORMAT, RUN_FORMAT_VERSION)
         config = TrainConfig.from_dict(read_json(handle["config"], "train"))
         model_config = read_json(handle["config"], "model")
-        dataset_info = {key: _plain(value) for key, value in handle["dataset"].attrs.items()}
+        dataset_info = {key: plain_attribute(value) for key, value in handle["dataset"].attrs.items()}
         dataset_info["mean"] = handle["dataset/mean"][()]
         dataset_info["std"] = handle["dataset/std"][()]
         history = {name: handle["history"][name][()] for name in handle["history"]} if "history" in handle else {}
@@ -308,7 +308,7 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
             raise InputError(f"{folder}: the run has no trained parameters yet (status {handle.attrs['status']}).")
         parameters = read_tensors(handle["model"][which])
         best_epoch = int(handle["model"]["best"].attrs["epoch"])
-        attributes = {key: _plain(value) for key, value in handle.attrs.items()}
+        attributes = {key: plain_attribute(value) for key, value in handle.attrs.items()}
         status = str(handle.attrs["status"])
 
     model = build_model(model_config)
@@ -318,12 +318,6 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
                history=history, model=model, which=which, best_epoch=best_epoch, attributes=attributes)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [str(v) if isinstance(v, (bytes, str)) else v for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def run_status(folder: str | Path) -> str | None:

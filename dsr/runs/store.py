@@ -43,6 +43,15 @@ def read_json(target: h5py.Group | h5py.File, name: str, default: Any = None) ->
     return json.loads(target.attrs[name])
 
 
+def plain_attribute(value: Any) -> Any:
+    """Convert an HDF5 attribute value to plain Python: arrays to lists (strings decoded), numpy scalars to numbers."""
+    if isinstance(value, np.ndarray):
+        return [str(v) if isinstance(v, (bytes, str)) else v for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
