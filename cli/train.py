@@ -183,7 +183,7 @@ def _stored_dataset_paths(output: Path, mixer: bool, seeds: int, first_seed: int
         paths = [stored_dataset(folder)[0]]
     missing = [path for path in paths if not path.exists()]
     if missing:
-        raise InputError(f"{missing[0]}: the dataset this run was trained on is no longer there. Give its new path: "
+        raise InputError(f"{missing[0]}: not found, but this run was trained on it. Give the dataset's new path: "
                          f"dsr train DATA -o {output} --resume.")
     return paths
 
@@ -254,8 +254,8 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
     task = progress.add_task("train", total=total, loss="-", alpha="-", validation="-")
     try:
         def on_epoch(trainer, record: dict) -> None:
-            # The bar appears with the first finished epoch, so that an error
-            # in the input checks before it is printed alone.
+            # The bar appears with the first finished epoch, so an input
+            # error raised before it is printed without a bar.
             if not progress.live.is_started:
                 progress.start()
             if record["validation"] == record["validation"]:  # not NaN

@@ -73,8 +73,8 @@ class MixerState:
         validation_history: "outer_step" and "validation" (E,) rows.
         implementation: "fused" or "vmap", the rollout that trained it.
         training: the optimisers', samplers', random generators' and α
-            controllers' states and the inner step count, for resuming;
-            None in states that were not saved for that.
+            controllers' states and the inner step count, for resuming. If it
+            is None, `restore` keeps the trainer's own.
     """
 
     outer_step: int
@@ -176,7 +176,7 @@ class MixerTrainer:
             while self.outer_step < config.outer_steps:
                 record = self.train_outer_step()
                 self.outer_step += 1
-                # A phase with no steps (context_steps or model_steps 0) records NaN, which is no divergence.
+                # A phase with no steps (context_steps or model_steps 0) records NaN, which does not mean divergence.
                 losses = [record[name] for name, steps in (("context_loss", config.context_steps),
                                                            ("model_loss", config.model_steps)) if steps > 0]
                 if not all(math.isfinite(loss) for loss in losses) or not self._finite():
@@ -468,7 +468,8 @@ class MixerTrainer:
     def _restore_training_state(self, training: dict[str, Any]) -> None:
         self.context_optimizer.load_state_dict(training["context_optimizer"])
         self.model_optimizer.load_state_dict(training["model_optimizer"])
-        for sampler, values in zip(self.samplers + self.gate_samplers, training["samplers"] + training["gate_samplers"]):
+        samplers = self.samplers + self.gate_samplers
+        for sampler, values in zip(samplers, training["samplers"] + training["gate_samplers"]):
             sampler.load_state_dict(values)
         self.rng.bit_generator.state = training["rng"]
         self.noise_generator.set_state(training["noise_generator"])
