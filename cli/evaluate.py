@@ -81,18 +81,23 @@ def evaluate_command(
     store_evaluation(trained, result)
 
     if json_:
-        scores = result.scores
-        console.print_json({
-            "run": str(run), "dstsp": scores.dstsp, "dstsp_floor": scores.dstsp_floor, "dh": scores.dh,
-            "dh_floor": scores.dh_floor, "dstsp_per_start": scores.dstsp_per_start, "dh_per_start": scores.dh_per_start,
-            "prediction_error": result.prediction_error, "lyapunov_exponents": result.lyapunov_exponents,
-            "lyapunov_spread": result.lyapunov_spread, "kaplan_yorke_dimension": result.kaplan_yorke_dimension,
-            "lyapunov_data_rosenstein": scores.lyapunov_data, "lyapunov_free_run_rosenstein": scores.lyapunov_generated,
-            "protocol": result.protocol,
-        })
+        console.print_json({"run": str(run), **result_payload(result)})
         return
     unit = dataset.time_unit if dataset.time_unit not in ("", "time units") else "time unit"
     _print_results(run, result, unit)
+
+
+def result_payload(result) -> dict:
+    """Return the JSON fields of one evaluation result (scores, floors, spectra and protocol)."""
+    scores = result.scores
+    return {
+        "dstsp": scores.dstsp, "dstsp_floor": scores.dstsp_floor, "dh": scores.dh,
+        "dh_floor": scores.dh_floor, "dstsp_per_start": scores.dstsp_per_start, "dh_per_start": scores.dh_per_start,
+        "prediction_error": result.prediction_error, "lyapunov_exponents": result.lyapunov_exponents,
+        "lyapunov_spread": result.lyapunov_spread, "kaplan_yorke_dimension": result.kaplan_yorke_dimension,
+        "lyapunov_data_rosenstein": scores.lyapunov_data, "lyapunov_free_run_rosenstein": scores.lyapunov_generated,
+        "protocol": result.protocol,
+    }
 
 
 def _print_results(run: Path, result, time_unit: str) -> None:

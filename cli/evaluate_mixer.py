@@ -35,18 +35,11 @@ def evaluate_mixer(run: Path, environment: str | None, data: Path | None, part: 
 
 
 def _payload(item) -> dict:
+    from cli.evaluate import result_payload
+
     if item.result is None:
         return {"environment": item.name, "kind": item.kind, "expert": item.expert, "error": item.error}
-    result, scores = item.result, item.result.scores
-    return {
-        "environment": item.name, "kind": item.kind, "expert": item.expert, "dstsp": scores.dstsp,
-        "dstsp_floor": scores.dstsp_floor, "dh": scores.dh, "dh_floor": scores.dh_floor,
-        "dstsp_per_start": scores.dstsp_per_start, "dh_per_start": scores.dh_per_start,
-        "prediction_error": result.prediction_error, "lyapunov_exponents": result.lyapunov_exponents,
-        "kaplan_yorke_dimension": result.kaplan_yorke_dimension,
-        "lyapunov_data_rosenstein": scores.lyapunov_data, "lyapunov_free_run_rosenstein": scores.lyapunov_generated,
-        "protocol": result.protocol,
-    }
+    return {"environment": item.name, "kind": item.kind, "expert": item.expert, **result_payload(item.result)}
 
 
 def _print_table(run: Path, evaluations) -> None:
