@@ -1,4 +1,4 @@
-"""The command line recorded in the provenance of datasets and runs.
+"""The command line and creation times recorded in the provenance of datasets and runs.
 
 By default it is the process's own command line. A front end that runs
 commands in-process (the dsr CLI under a test runner, a notebook helper)
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import shlex
 import sys
 from pathlib import Path
@@ -33,3 +34,8 @@ def recorded_command_line(arguments: list[str], program: str = "dsr") -> Iterato
         yield
     finally:
         _COMMAND_LINE.reset(token)
+
+
+def utc_timestamp() -> str:
+    """Return the current time in UTC as an ISO 8601 string to the second, as stored in created_utc attributes."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

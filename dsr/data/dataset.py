@@ -6,7 +6,6 @@ On disk a dataset is an HDF5 file whose layout `docs/formats.md` documents;
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import logging
@@ -21,6 +20,7 @@ import numpy as np
 from dsr import __version__
 from dsr.atomic import atomic_path, check_output_path
 from dsr.errors import FormatError, InputError
+from dsr.provenance import utc_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def write_dataset(dataset: Dataset, path: str | os.PathLike, force: bool = False
         handle.attrs["format"] = DATASET_FORMAT
         handle.attrs["format_version"] = DATASET_FORMAT_VERSION
         handle.attrs["name"] = dataset.name
-        handle.attrs["created_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        handle.attrs["created_utc"] = utc_timestamp()
         handle.attrs["dt"] = dataset.dt
         handle.attrs["time_unit"] = dataset.time_unit
         handle.attrs["variables"] = list(dataset.variables)

@@ -14,7 +14,6 @@ in the region of the wrong expert.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import math
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from dsr.errors import InputError, OutputExistsError
 from dsr.mixer.environments import Environment
 from dsr.mixer.rollout import BatchedRollout, choose_implementation
 from dsr.mixer.storage import MixerRun, write_fingerprint
+from dsr.provenance import utc_timestamp
 from dsr.runs.store import rewrite_file
 from dsr.training.batches import SubsequenceSampler
 
@@ -209,7 +209,7 @@ def store_adaptation(run: MixerRun, adaptation: Adaptation, steps: int, learning
         entry.attrs["alpha"] = adaptation.alpha
         entry.attrs["steps"] = steps
         entry.attrs["learning_rate"] = learning_rate
-        entry.attrs["created_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        entry.attrs["created_utc"] = utc_timestamp()
         entry.create_dataset("context", data=adaptation.context)
         entry.create_dataset("loss_curve", data=adaptation.loss_curve)
         entry.create_dataset("routing_curve", data=adaptation.routing_curve.astype(np.int64))

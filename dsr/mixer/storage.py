@@ -9,7 +9,6 @@ written for single runs takes it unchanged. Results that such code stores
 
 from __future__ import annotations
 
-import datetime
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 from dsr.atomic import atomic_path
 from dsr.data.dataset import Dataset, check_format
 from dsr.errors import FormatError, InputError
+from dsr.provenance import utc_timestamp
 from dsr.mixer.config import MixerConfig
 from dsr.mixer.environments import Environment
 from dsr.mixer.experts import ContextExpert, make_experts
@@ -44,10 +44,6 @@ logger = logging.getLogger(__name__)
 
 MIXER_RUN_FORMAT = "dsr-mixer-run"
 MIXER_RUN_FORMAT_VERSION = 1
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def is_mixer_run(folder: str | Path) -> bool:
@@ -138,7 +134,7 @@ def save_mixer_state(folder: str | Path, state: MixerState, status: str) -> None
     rewrite_file(run_file, {"experts": write_experts, "contexts": write_contexts, "gate": write_gate,
                             "routing": write_routing, "curves": write_curves,
                             "training_state": write_training_state if state.training is not None else None},
-                 {"status": status, "updated_utc": _now(), "outer_step": state.outer_step,
+                 {"status": status, "updated_utc": utc_timestamp(), "outer_step": state.outer_step,
                   "rollout": state.implementation})
 
 
@@ -188,7 +184,7 @@ class EnvironmentRun(Run):
                 del target[name]
             writer(target.create_group(name))
 
-        rewrite_file(self.file, {top: rewrite}, {"updated_utc": _now()})
+        rewrite_file(self.file, {top: rewrite}, {"updated_utc": utc_timestamp()})
 
     def read_group(self, name: str) -> dict[str, Any] | None:
         """Return the datasets and attributes of the group `name` inside this environment's group, or None."""

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import platform
 import shutil
@@ -21,7 +20,7 @@ import torch
 from dsr import __version__
 from dsr.atomic import atomic_path
 from dsr.data.dataset import Dataset, check_format, file_sha256, read_dataset
-from dsr.provenance import command_line
+from dsr.provenance import command_line, utc_timestamp
 from dsr.errors import FormatError, InputError, OutputExistsError
 from dsr.models import ReconstructionModel, build_model
 from dsr.runs.store import (
@@ -37,10 +36,6 @@ RUN_FORMAT_VERSION = 1
 RUN_FILE = "run.h5"
 LOG_FILE = "train.log"
 STATUSES = ("created", "running", "interrupted", "diverged", "completed")
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def library_versions() -> dict[str, str]:
@@ -109,7 +104,7 @@ class Run:
 
     def write_group(self, name: str, writer: Callable[[h5py.Group], None]) -> None:
         """Replace the top-level group `name` of run.h5 atomically (evaluation results, symbolic analysis)."""
-        rewrite_file(self.file, {name: lambda group, old: writer(group)}, {"updated_utc": _now()})
+        rewrite_file(self.file, {name: lambda group, old: writer(group)}, {"updated_utc": utc_timestamp()})
 
     def read_group(self, name: str) -> dict[str, Any] | None:
         """Return the datasets and attributes of a top-level group, or None if it is absent."""
@@ -151,7 +146,7 @@ def write_run_header(handle: h5py.File, run_format: str, version: int) -> None:
     """Write the root attributes every run file starts with: format, times, status "created", command line, versions."""
     handle.attrs["format"] = run_format
     handle.attrs["format_version"] = version
-    handle.attrs["created_utc"] = handle.attrs["updated_utc"] = _now()
+    handle.attrs["created_utc"] = handle.attrs["updated_utc"] = utc_timestamp()
     handle.attrs["status"] = "created"
     handle.attrs["command_line"] = command_line()
     write_json(handle, "versions", library_versions())
@@ -223,7 +218,7 @@ def save_snapshot(folder: str | Path, snapshot: Snapshot, status: str, keep: int
                 old.copy(old["checkpoints"][kept_name], group, name=kept_name)
 
     rewrite_file(run_file, {"model": write_model, "history": write_history, "checkpoints": write_checkpoints},
-                 {"status": status, "updated_utc": _now()})
+                 {"status": status, "updated_utc": utc_timestamp()})
 
 
 def _write_checkpoint(group: h5py.Group, snapshot: Snapshot) -> None:
