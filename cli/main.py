@@ -114,6 +114,10 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001  (the last line of defence for a command-line tool)
         _show_error(error, unexpected=True)
         return 1
+    if result == 130:
+        # Typer (0.29) turns a KeyboardInterrupt inside a command, for example
+        # during `import torch` or an evaluation, into a silent exit code 130.
+        console.stderr.print("Interrupted.")
     return result if isinstance(result, int) else 0
 
 

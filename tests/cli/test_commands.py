@@ -82,6 +82,21 @@ def test_simulate_checks_output_first(tmp_path, dsr_cli, monkeypatch):
     assert existing.read_bytes() == b"keep me"
 
 
+def test_interrupt_outside_training_reported(tmp_path, dsr_cli, monkeypatch):
+    """Ctrl-C in a command other than the training loop exits with 130, says so and writes nothing."""
+    import dsr.data.simulated
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dsr.data.simulated, "simulate_dataset", interrupt)
+    result = dsr_cli("simulate", "lorenz63", "--steps", "100", "-o", tmp_path / "l63.h5")
+
+    assert result.exit_code == 130
+    assert "Interrupted." in result.stderr
+    assert not (tmp_path / "l63.h5").exists()
+
+
 def test_simulate_list(dsr_cli):
     result = dsr_cli("simulate", "--list", "--json")
     names = {item["name"] for item in json.loads(result.stdout)["systems"]}
