@@ -83,7 +83,7 @@ def test_simulate_checks_output_first(tmp_path, dsr_cli, monkeypatch):
 
 
 def test_interrupt_outside_training_reported(tmp_path, dsr_cli, monkeypatch):
-    """Ctrl-C in a command other than the training loop exits with 130, says so and writes nothing."""
+    """Ctrl-C in a command other than the training loop exits with 130, prints "Interrupted." and writes nothing."""
     import dsr.data.simulated
 
     def interrupt(*args, **kwargs):
