@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 failure during the work, 2 bad usage or bad input,
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import traceback
 from typing import Annotated, Optional
@@ -134,4 +135,8 @@ def _show_error(error: BaseException, unexpected: bool = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # Batch schedulers (Slurm, PBS, LSF) stop a job at its time limit with
+    # SIGTERM. Handling it as Ctrl-C lets `dsr train` save the last finished
+    # epoch and mark the run interrupted before the scheduler's SIGKILL.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(run())

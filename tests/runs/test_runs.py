@@ -208,3 +208,31 @@ def test_resume_without_dataset_argument(tmp_path, dataset_path, dsr_cli, monkey
     missing = dsr_cli("train", "-o", tmp_path / "other")
     assert missing.exit_code == 2
     assert "Name the training dataset" in missing.stderr
+
+
+def test_sigterm_saves_checkpoint(tmp_path, dataset_path):
+    """A scheduler's SIGTERM (a cluster time limit) stops `dsr train` like Ctrl-C: checkpoint saved, exit 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "run"
+    command = [sys.executable, "-c", "from cli.main import main; main()", "train", str(dataset_path), "-o", str(folder),
+               "--epochs", "100000", "--batches-per-epoch", "1", "--batch-size", "2", "--sequence-length", "10",
+               "--validation-interval", "1000", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = folder / "train.log"
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "training alrnn from epoch" in log.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline, "training did not start"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert "--resume" in stderr
+    run = load_run(folder, "latest")
+    assert run.status == "interrupted"
+    assert run.history["epoch"][-1] >= 1
