@@ -225,7 +225,8 @@ def test_sigterm_saves_checkpoint(tmp_path, dataset_path):
     log = folder / "train.log"
     deadline = time.monotonic() + 120
     while not (log.exists() and "training alrnn from epoch" in log.read_text()):
-        assert process.poll() is None and time.monotonic() < deadline, "training did not start"
+        assert process.poll() is None, "dsr train exited before training started"
+        assert time.monotonic() < deadline, "training did not start within 120 s"
         time.sleep(0.1)
     time.sleep(1.0)
     process.send_signal(signal.SIGTERM)
