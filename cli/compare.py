@@ -65,7 +65,7 @@ def compare_command(
     if json_:
         console.print_json({
             "runs": comparison.rows(), "config_keys": comparison.config_keys,
-            "columns": comparison.columns,
+            "columns": comparison.columns, "summary": comparison.summary(),
             "skipped": [{"path": str(path), "reason": reason} for path, reason in comparison.skipped],
         })
         return
@@ -85,19 +85,39 @@ def compare_command(
 
 def _table(comparison) -> tuple[Table, int]:
     """Return the rich table and the width it needs without wrapping a number or a name."""
-    table = Table(title=f"{len(comparison.records)} runs", title_justify="left",
-                  caption="Columns are the names for --sort and --where. -: not evaluated or not recorded.",
+    count = len(comparison.records)
+    caption = "Columns are the names for --sort and --where. -: not evaluated or not recorded."
+    if count > 1:
+        caption += " median and MAD (median absolute deviation) count the runs that have a value."
+    table = Table(title=f"{count} run{'s' if count != 1 else ''}", title_justify="left", caption=caption,
                   caption_justify="left")
     text_columns = {"run", "status", *comparison.config_keys}
     rows = [[_cell(column, row[column]) for column in comparison.columns] for row in comparison.rows()]
+    summary_rows = _summary_rows(comparison) if count > 1 else []
     width = 1
     for index, column in enumerate(comparison.columns):
-        widest_cell = max((len(row[index]) for row in rows), default=1)
+        widest_cell = max((len(row[index]) for row in rows + summary_rows), default=1)
         table.add_column(column, justify="left" if column in text_columns else "right", no_wrap=True)
         width += max(widest_cell, len(column)) + 3
     for row in rows:
         table.add_row(*row)
+    if summary_rows:
+        table.add_section()
+        for row in summary_rows:
+            table.add_row(*row, style="bold")
     return table, width
+
+
+def _summary_rows(comparison) -> list[list[Text]]:
+    """Return the median and MAD rows under the runs, blank in the columns that are not summarised."""
+    summary = comparison.summary()
+    rows = []
+    for statistic, label in (("median", "median"), ("mad", "MAD")):
+        cells = [Text(label)]
+        for column in comparison.columns[1:]:
+            cells.append(_cell(column, summary[column][statistic]) if column in summary else Text(""))
+        rows.append(cells)
+    return rows
 
 
 def _cell(column: str, value) -> Text:

@@ -33,6 +33,8 @@ METRIC_COLUMNS = (
     "status", "epochs_done", "final_loss", "best_validation", "dstsp", "dstsp_floor", "dh", "dh_floor", "lambda1",
     "training_seconds",
 )
+# Metric columns that `Comparison.summary` condenses to median and MAD.
+SUMMARY_COLUMNS = ("final_loss", "best_validation", "dstsp", "dh", "lambda1", "training_seconds")
 NAME_COLUMN = "run"
 PATH_COLUMN = "path"
 
@@ -83,6 +85,26 @@ class Comparison:
     def rows(self) -> list[dict[str, Any]]:
         """Return one dict per run with every column plus the folder path."""
         return [{column: record.value(column) for column in [*self.columns, PATH_COLUMN]} for record in self.records]
+
+    def summary(self) -> dict[str, dict[str, float | int]]:
+        """Return the median and the median absolute deviation of each numeric metric column over the runs.
+
+        The DSR literature reports a training recipe as median ± MAD over
+        runs with different seeds, because single runs of chaotic models
+        scatter widely. MAD = median(|v − median(v)|), without the 1.4826
+        factor that would make it estimate a normal standard deviation.
+        Runs without a value (not evaluated, not finite) are left out, and
+        `runs` is how many counted; a column no run has is omitted.
+        """
+        summary = {}
+        for column in SUMMARY_COLUMNS:
+            values = np.array([value for value in (record.value(column) for record in self.records)
+                               if value is not None and math.isfinite(value)], dtype=float)
+            if len(values):
+                median = float(np.median(values))
+                summary[column] = {"median": median, "mad": float(np.median(np.abs(values - median))),
+                                   "runs": len(values)}
+        return summary
 
 
 def read_run_record(folder: str | Path) -> RunRecord:

@@ -15,7 +15,7 @@ from dsr.data.simulated import simulate_dataset
 from dsr.errors import InputError
 from dsr.runs import load_run, train_run
 from dsr.runs.compare import (
-    METRIC_COLUMNS, compare_runs, filter_records, parse_filters, read_run_record, read_runs, run_folders,
+    METRIC_COLUMNS, Comparison, RunRecord, compare_runs, filter_records, parse_filters, read_run_record, read_runs, run_folders,
     sort_records, write_csv,
 )
 from dsr.runs.evaluation import EvaluationOptions, evaluate_run, store_evaluation
@@ -208,6 +208,33 @@ def test_json_output(sweep_with_junk, dsr_cli):
     assert [run["seed"] for run in payload["runs"]] == [0, 0, 0, 1, 1, 1]
     assert payload["config_keys"] == ["n_relu", "seed"]
     assert payload["skipped"][0]["path"] == str(junk[0])
+
+
+def test_summary_median_and_mad():
+    """Median and MAD by hand: dstsp 1, 2, 4 and one missing value give median 2 and MAD median(1, 0, 2) = 1."""
+    values = [1.0, 2.0, 4.0, None]
+    records = [RunRecord(folder=tmp, config={}, metrics={"dstsp": value, "lambda1": None, "dh": math.nan})
+               for tmp, value in zip(("a", "b", "c", "d"), values)]
+    summary = Comparison(records=records, config_keys=[]).summary()
+
+    assert summary["dstsp"] == {"median": 2.0, "mad": 1.0, "runs": 3}
+    assert "lambda1" not in summary
+    assert "dh" not in summary
+
+
+def test_summary_in_json_and_table(sweep, dsr_cli):
+    runs = sorted(sweep.iterdir())
+    payload = json.loads(dsr_cli("compare", *runs, "--json").stdout)
+    evaluated = sorted(run["dstsp"] for run in payload["runs"] if run["dstsp"] is not None)
+    assert payload["summary"]["dstsp"]["runs"] == 5
+    assert payload["summary"]["dstsp"]["median"] == pytest.approx(evaluated[2])
+
+    table = dsr_cli("compare", *runs).stdout
+    assert "median" in table
+    assert "MAD" in table
+    single = dsr_cli("compare", runs[0]).stdout
+    assert "median" not in single
+    assert "1 runs" not in single
 
 
 def test_exit_codes(sweep_with_junk, dsr_cli):
