@@ -89,10 +89,11 @@ class Comparison:
     def summary(self) -> dict[str, dict[str, float | int]]:
         """Return the median and the median absolute deviation of each numeric metric column over the runs.
 
-        The DSR literature reports a training recipe as median ± MAD over
-        runs with different seeds, because single runs of chaotic models
-        scatter widely. MAD = median(|v − median(v)|), without the 1.4826
-        factor that would make it estimate a normal standard deviation.
+        Single runs of chaotic models scatter widely between seeds, so a
+        training recipe is judged by the median over runs, and the MAD says
+        how far runs stray from it. MAD = median(|v − median(v)|), without
+        the 1.4826 factor that would make it estimate a normal standard
+        deviation, and robust to the occasional run that collapses.
         Runs without a value (not evaluated, not finite) are left out, and
         `runs` is how many counted; a column no run has is omitted.
         """
