@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import Progress, ProgressColumn
 from rich.table import Table
 
 # Results go to standard output, messages and logs to standard error, so
@@ -37,6 +39,30 @@ def quiet_logging() -> None:
     for handler in logging.getLogger("dsr").handlers:
         if isinstance(handler, RichHandler):
             handler.setLevel(logging.WARNING)
+
+
+class _DeferredProgress(Progress):
+    """A progress bar that appears with its first update, not when it is created."""
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        if not self.live.is_started:
+            self.start()
+        super().update(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def deferred_progress(*columns: str | ProgressColumn) -> Iterator[Progress]:
+    """Yield a progress bar on standard error that is shown from its first update on, and stopped at the end.
+
+    An input error raised before the first epoch then prints alone, without
+    an empty bar above it.
+    """
+    progress = _DeferredProgress(*columns, console=stderr, transient=False)
+    try:
+        yield progress
+    finally:
+        if progress.live.is_started:
+            progress.stop()
 
 
 def note(message: str) -> None:

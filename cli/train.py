@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
 from cli import console
 from cli.train_mixer import mixer_default
@@ -239,25 +239,17 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
     from dsr.runs import train_run
     from dsr.runs.ensemble import train_ensemble
 
-    total = config.epochs if config is not None else None
-    if total is None and (output / "run.h5").exists():
-        from dsr.runs.training import _stored_config
-
-        total = _stored_config(output).epochs
     columns = (
         TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(),
         TextColumn("loss {task.fields[loss]}  α {task.fields[alpha]}  validation {task.fields[validation]}"),
         TimeRemainingColumn(),
     )
     state = {"validation": "-"}
-    progress = Progress(*columns, console=console.stderr, transient=False)
-    task = progress.add_task("train", total=total, loss="-", alpha="-", validation="-")
-    try:
+    with console.deferred_progress(*columns) as progress:
+        # The total comes with the first update, from the trainer's configuration (also on --resume).
+        task = progress.add_task("train", total=None, loss="-", alpha="-", validation="-")
+
         def on_epoch(trainer, record: dict) -> None:
-            # The bar appears with the first finished epoch, so an input
-            # error raised before it is printed without a bar.
-            if not progress.live.is_started:
-                progress.start()
             if record["validation"] == record["validation"]:  # not NaN
                 state["validation"] = f"{record['validation']:.4g}"
             alpha = f"{record['alpha']:.3f}" if trainer.config.forcing == "gtf" else f"sparse, τ {trainer.config.forcing_interval}"
@@ -268,6 +260,3 @@ def _train_with_progress(data: Path, output: Path, config, resume: bool, force: 
         if seeds is not None:
             return train_ensemble(data, output, seeds, config, resume=resume, force=force, on_epoch=on_epoch)
         return train_run(data, output, config, resume=resume, force=force, on_epoch=on_epoch)
-    finally:
-        if progress.live.is_started:
-            progress.stop()

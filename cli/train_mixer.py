@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli import console
@@ -140,19 +140,13 @@ def _train_with_progress(data_paths: list[Path], output: Path, config, force: bo
         TextColumn("[bold]outer step"), MofNCompleteColumn(), BarColumn(),
         TextColumn("loss {task.fields[loss]}  experts used {task.fields[used]}"), TimeRemainingColumn(),
     )
-    progress = Progress(*columns, console=console.stderr, transient=False)
-    total = config.outer_steps if config is not None else None
-    task = progress.add_task("train", total=total, loss="-", used="-")
-    try:
+    with console.deferred_progress(*columns) as progress:
+        # The total comes with the first update, from the trainer's configuration (also on --resume).
+        task = progress.add_task("train", total=None, loss="-", used="-")
+
         def on_outer_step(trainer, record: dict) -> None:
-            # The bar appears with the first finished outer step, after the input checks.
-            if not progress.live.is_started:
-                progress.start()
             used = ", ".join(f"{k}: {int((trainer.routing == k).sum())}" for k in range(trainer.config.experts))
             progress.update(task, total=trainer.config.outer_steps, completed=record["outer_step"],
                             loss=f"{record['model_loss']:.4g}", used=used)
 
         return train_mixer_run(data_paths, output, config, force=force, resume=resume, on_outer_step=on_outer_step)
-    finally:
-        if progress.live.is_started:
-            progress.stop()
