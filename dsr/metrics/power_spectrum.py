@@ -86,16 +86,10 @@ def hellinger_spectrum_distances(true, generated, smoothing_sigma: float = 20.0)
     check_same_dimension(true, generated)
     smoothing_sigma = check_positive("smoothing_sigma", smoothing_sigma, allow_zero=True)
 
-    length = min(true.shape[0], generated.shape[0])
-    if true.shape[0] != generated.shape[0]:
-        logger.warning(
-            "The power spectra need equal lengths, but true has %d time steps and generated has %d; "
-            "both are cut to the first %d.",
-            true.shape[0], generated.shape[0], length,
-        )
+    true, generated = _cut_to_common_length(true, generated)
 
-    p = _normalised_spectra("true", true[:length], smoothing_sigma)
-    q = _normalised_spectra("generated", generated[:length], smoothing_sigma)
+    p = _normalised_spectra("true", true, smoothing_sigma)
+    q = _normalised_spectra("generated", generated, smoothing_sigma)
     distances = np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=0))
     return np.clip(distances, 0.0, 1.0)
 
@@ -133,16 +127,24 @@ def free_run_spectrum_distance(true, generated, smoothing_sigma: float = 20.0) -
     true = as_time_series("true", true, min_length=2, allow_1d=True)
     generated = as_time_series("generated", generated, min_length=2, allow_1d=True)
     check_positive("smoothing_sigma", smoothing_sigma, allow_zero=True)
-    length = min(true.shape[0], generated.shape[0])
-    if true.shape[0] != generated.shape[0]:
-        logger.warning("The power spectra need equal lengths, but true has %d time steps and generated has %d; "
-                       "both are cut to the first %d.", true.shape[0], generated.shape[0], length)
-        true, generated = true[:length], generated[:length]
+    true, generated = _cut_to_common_length(true, generated)
     resting = resting_dimensions(true, generated)
     distances = np.ones(true.shape[1])
     if not resting.all():
         distances[~resting] = hellinger_spectrum_distances(true[:, ~resting], generated[:, ~resting], smoothing_sigma)
     return float(np.mean(distances))
+
+
+def _cut_to_common_length(true: np.ndarray, generated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut both series to the first min(T, T') samples, with a warning if they differ, so that frequency bins match."""
+    length = min(true.shape[0], generated.shape[0])
+    if true.shape[0] != generated.shape[0]:
+        logger.warning(
+            "The power spectra need equal lengths, but true has %d time steps and generated has %d; "
+            "both are cut to the first %d.",
+            true.shape[0], generated.shape[0], length,
+        )
+    return true[:length], generated[:length]
 
 
 def _normalised_spectra(name: str, series: np.ndarray, smoothing_sigma: float) -> np.ndarray:
