@@ -89,8 +89,8 @@ def _table(comparison) -> tuple[Table, int]:
     caption = "Columns are the names for --sort and --where. -: not evaluated or not recorded."
     if count > 1:
         caption += " median and MAD (median absolute deviation) count the runs that have a value."
-    table = Table(title=f"{count} run{'s' if count != 1 else ''}", title_justify="left", caption=caption,
-                  caption_justify="left")
+    title = "1 run" if count == 1 else f"{count} runs"
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     text_columns = {"run", "status", *comparison.config_keys}
     rows = [[_cell(column, row[column]) for column in comparison.columns] for row in comparison.rows()]
     summary_rows = _summary_rows(comparison) if count > 1 else []

@@ -10,9 +10,9 @@ from typing import Callable
 
 import numpy as np
 
+from dsr.errors import InputError
 from dsr.mixer.config import MixerConfig
 from dsr.mixer.environments import load_environments
-from dsr.errors import InputError
 from dsr.mixer.storage import (
     create_mixer_run,
     is_mixer_run,

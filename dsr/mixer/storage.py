@@ -21,13 +21,13 @@ import torch
 from dsr.atomic import atomic_path
 from dsr.data.dataset import Dataset, check_format
 from dsr.errors import FormatError, InputError
-from dsr.provenance import utc_timestamp
 from dsr.mixer.config import MixerConfig
 from dsr.mixer.environments import Environment
 from dsr.mixer.experts import ContextExpert, make_experts
 from dsr.mixer.gate import LinearGate
 from dsr.mixer.training import OUTER_ARRAYS, OUTER_FIELDS, ROUTING_FIELDS, MixerState
 from dsr.models import ReconstructionModel
+from dsr.provenance import utc_timestamp
 from dsr.runs.run import RUN_FILE, Run, open_run_file, prepare_run_folder, write_run_header
 from dsr.runs.store import (
     plain_attribute,

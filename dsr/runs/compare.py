@@ -90,12 +90,12 @@ class Comparison:
         """Return the median and the median absolute deviation of each numeric metric column over the runs.
 
         Single runs of chaotic models scatter widely between seeds, so a
-        training recipe is judged by the median over runs, and the MAD says
-        how far runs stray from it. MAD = median(|v − median(v)|), without
-        the 1.4826 factor that would make it estimate a normal standard
-        deviation, and robust to the occasional run that collapses.
+        training recipe is judged by the median over runs, and the MAD
+        measures how far runs stray from it. Both are robust to the occasional run
+        that collapses. MAD = median(|v − median(v)|), without the 1.4826
+        factor that would make it estimate a normal standard deviation.
         Runs without a value (not evaluated, not finite) are left out, and
-        `runs` is how many counted; a column no run has is omitted.
+        `runs` is the number that counted. A column that no run has is omitted.
         """
         summary = {}
         for column in SUMMARY_COLUMNS:

@@ -211,9 +211,9 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
 
     import torch
 
-    # A finite-time QR estimate varies from orbit to orbit (by up to 8 % over
-    # 10^5 steps for a Lorenz-63 AL-RNN), so it is averaged over the same
-    # starts as the other scores.
+    # A finite-time QR estimate varies from orbit to orbit (λ1 by up to 8 %
+    # between six orbits of 10^5 steps of one Lorenz-63 AL-RNN), so it is
+    # averaged over the same starts as the other scores.
     with torch.no_grad():
         latent_starts = run.model.double().initial_state(torch.as_tensor(reference[starts])).numpy()
     logger.info("computing the model's Lyapunov spectrum along %d orbit(s) of %d steps", len(starts),
@@ -221,7 +221,8 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
     spectra = [model_lyapunov_spectrum(run.model, z0, n_steps=options.lyapunov_steps,
                                        transient=options.lyapunov_transient, dt=dataset.dt)
                for z0 in latent_starts]
-    exponents = np.mean([spectrum.exponents for spectrum in spectra], axis=0)
+    per_start = np.stack([spectrum.exponents for spectrum in spectra])
+    exponents = per_start.mean(axis=0)
     protocol = {**dataclasses.asdict(options), "part": part, "reference_samples": int(len(reference)),
                 "dh_samples": scores.dh_samples, "rosenstein_samples": scores.lyapunov_samples,
                 "best_epoch": run.best_epoch,
@@ -230,7 +231,7 @@ def evaluate_run(run: Run, dataset: Dataset, part: str, options: EvaluationOptio
     return EvaluationResult(scores=scores, prediction_error=prediction, lyapunov_exponents=exponents,
                             lyapunov_spread=np.max([spectrum.spread for spectrum in spectra], axis=0),
                             lyapunov_running=spectra[0].running,
-                            lyapunov_per_start=np.stack([spectrum.exponents for spectrum in spectra]),
+                            lyapunov_per_start=per_start,
                             kaplan_yorke_dimension=kaplan_yorke_dimension(exponents), protocol=protocol)
 
 

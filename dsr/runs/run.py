@@ -24,7 +24,8 @@ from dsr.provenance import command_line, utc_timestamp
 from dsr.errors import FormatError, InputError, OutputExistsError
 from dsr.models import ReconstructionModel, build_model
 from dsr.runs.store import (
-    plain_attribute, read_json, read_tensors, read_torch_object, rewrite_file, write_json, write_tensors, write_torch_object,
+    plain_attribute, read_json, read_tensors, read_torch_object, rewrite_file, write_json, write_tensors,
+    write_torch_object,
 )
 from dsr.training.config import TrainConfig
 from dsr.training.trainer import HISTORY_FIELDS, Snapshot
@@ -157,7 +158,7 @@ def create_run(folder: str | Path, config: TrainConfig, dataset: Dataset, datase
     """Create a run folder with an initial run.h5 (status "created").
 
     Raises OutputExistsError if the folder contains a run already and `force`
-    is false; with `force`, the old run file and log are deleted first.
+    is false (see `prepare_run_folder`).
     """
     folder = Path(folder)
     run_file = prepare_run_folder(folder, force)
@@ -311,8 +312,6 @@ def load_run(folder: str | Path, which: str = "best") -> Run:
     model.eval()
     return Run(folder=folder, config=config, model_config=model_config, dataset_info=dataset_info, status=status,
                history=history, model=model, which=which, best_epoch=best_epoch, attributes=attributes)
-
-
 
 
 def run_status(folder: str | Path) -> str | None:

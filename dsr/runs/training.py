@@ -194,5 +194,3 @@ def _choose_rollout(config: TrainConfig, device: torch.device) -> tuple[Callable
                          "Use --fast-path auto or off.")
     logger.info("the fused kernels are unavailable (%s); training with the PyTorch rollout", reason)
     return forced_rollout, False
-
-

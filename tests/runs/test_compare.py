@@ -15,8 +15,8 @@ from dsr.data.simulated import simulate_dataset
 from dsr.errors import InputError
 from dsr.runs import load_run, train_run
 from dsr.runs.compare import (
-    METRIC_COLUMNS, Comparison, RunRecord, compare_runs, filter_records, parse_filters, read_run_record, read_runs, run_folders,
-    sort_records, write_csv,
+    METRIC_COLUMNS, Comparison, RunRecord, compare_runs, filter_records, parse_filters, read_run_record, read_runs,
+    run_folders, sort_records, write_csv,
 )
 from dsr.runs.evaluation import EvaluationOptions, evaluate_run, store_evaluation
 from dsr.training import TrainConfig
@@ -213,8 +213,8 @@ def test_json_output(sweep_with_junk, dsr_cli):
 def test_summary_median_and_mad():
     """Median and MAD by hand: dstsp 1, 2, 4 and one missing value give median 2 and MAD median(1, 0, 2) = 1."""
     values = [1.0, 2.0, 4.0, None]
-    records = [RunRecord(folder=tmp, config={}, metrics={"dstsp": value, "lambda1": None, "dh": math.nan})
-               for tmp, value in zip(("a", "b", "c", "d"), values)]
+    records = [RunRecord(folder=folder, config={}, metrics={"dstsp": value, "lambda1": None, "dh": math.nan})
+               for folder, value in zip(("a", "b", "c", "d"), values)]
     summary = Comparison(records=records, config_keys=[]).summary()
 
     assert summary["dstsp"] == {"median": 2.0, "mad": 1.0, "runs": 3}
