@@ -19,7 +19,7 @@ def evaluate_command(
     data: Annotated[Optional[Path], typer.Option("--data", help="Evaluate on this dataset instead of the run's own (same variables).", show_default=False)] = None,
     part: Annotated[Optional[str], typer.Option("--part", help="Dataset part to evaluate on: train, valid, test or all. Default: test of the run's dataset, all of a --data dataset.", show_default=False)] = None,
     reference: Annotated[Optional[list[Path]], typer.Option("--reference", help="Compare two datasets directly, no model: --reference TRUE.h5 --reference GENERATED.h5.", show_default=False)] = None,
-    starts: Annotated[int, typer.Option("--starts", help="Free runs from this many evenly spaced test points; scores are averaged.")] = 1,
+    starts: Annotated[int, typer.Option("--starts", min=1, help="Free runs from this many evenly spaced test points; scores and the Lyapunov spectrum are averaged over them.")] = 1,
     transient: Annotated[int, typer.Option("--transient", help="Free-run steps dropped before scoring.")] = 1_000,
     bins: Annotated[int, typer.Option("--bins", help="D_stsp histogram bins per dimension.")] = 30,
     dstsp_method: Annotated[str, typer.Option("--dstsp-method", help="auto (histogram for N ≤ 3, Gaussian mixture above), histogram or mixture.")] = "auto",

@@ -97,6 +97,13 @@ def test_interrupt_outside_training_reported(tmp_path, dsr_cli, monkeypatch):
     assert not (tmp_path / "l63.h5").exists()
 
 
+def test_evaluate_rejects_zero_starts(tmp_path, dsr_cli):
+    result = dsr_cli("evaluate", tmp_path / "run", "--starts", "0")
+
+    assert result.exit_code == 2
+    assert "--starts" in result.stderr
+
+
 def test_simulate_list(dsr_cli):
     result = dsr_cli("simulate", "--list", "--json")
     names = {item["name"] for item in json.loads(result.stdout)["systems"]}
